@@ -1,0 +1,15 @@
+"""Vigil's Chalice app: wiring only. Routes live in chalicelib/api, event handlers in chalicelib/events."""
+
+from chalice import Chalice
+
+from chalicelib.api import auth, meta, orgs, users
+from chalicelib.observability import log_requests
+
+app = Chalice(app_name="vigil")
+app.api.cors = False
+
+app.register_middleware(log_requests, "http")
+app.register_blueprint(meta.bp)
+app.register_blueprint(auth.bp)
+app.register_blueprint(users.bp)
+app.register_blueprint(orgs.bp)

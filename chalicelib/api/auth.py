@@ -1,0 +1,198 @@
+"""/v1/auth: signup, email verification, login, token refresh, logout, password recovery."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from chalicelib.api.fields import Email, Name, Password, RequestModel, ResponseModel
+from chalicelib.api.http import VigilBlueprint, parse_body
+from chalicelib.usecases import auth
+from chalicelib.usecases.auth import TokenPair
+
+bp = VigilBlueprint(__name__)
+TAGS = ("auth",)
+
+
+class SignupRequest(RequestModel):
+    email: Email
+    password: Password
+    name: Name | None = None
+
+
+class VerifyEmailRequest(RequestModel):
+    email: Email
+    code: str = Field(min_length=1, max_length=16, description="The 6-digit code from the email.")
+
+
+class EmailRequest(RequestModel):
+    email: Email
+
+
+class LoginRequest(RequestModel):
+    email: Email
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class RefreshRequest(RequestModel):
+    refresh_token: str = Field(min_length=1, max_length=512)
+
+
+class ResetPasswordRequest(RequestModel):
+    token: str = Field(min_length=1, max_length=512)
+    new_password: Password
+
+
+class SignupResponse(ResponseModel):
+    id: str
+    email: str
+    name: str
+    email_verified: bool
+
+
+class VerifiedResponse(ResponseModel):
+    email_verified: bool
+
+
+class Accepted(ResponseModel):
+    status: str
+
+
+class TokenResponse(ResponseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"]
+    expires_in: int = Field(description="Seconds until the access token expires.")
+
+
+def tokens_to_api(pair: TokenPair) -> dict[str, Any]:
+    return {
+        "access_token": pair.access_token,
+        "refresh_token": pair.refresh_token,
+        "token_type": pair.token_type,
+        "expires_in": pair.expires_in,
+    }
+
+
+@bp.route(
+    "/v1/auth/signup",
+    methods=("POST",),
+    summary="Create an account; a 6-digit code is emailed",
+    status=201,
+    body=SignupRequest,
+    response=SignupResponse,
+    auth=False,
+    tags=TAGS,
+    errors=(409,),
+)
+def signup() -> dict[str, Any]:
+    request = parse_body(bp.current_request, SignupRequest)
+    user = auth.signup(request.email, request.password, request.name)
+    return {"id": user.user_id, "email": user.email, "name": user.name, "email_verified": False}
+
+
+@bp.route(
+    "/v1/auth/verify-email",
+    methods=("POST",),
+    summary="Verify the email address with the emailed code",
+    body=VerifyEmailRequest,
+    response=VerifiedResponse,
+    auth=False,
+    tags=TAGS,
+)
+def verify_email() -> dict[str, Any]:
+    request = parse_body(bp.current_request, VerifyEmailRequest)
+    auth.verify_email(request.email, request.code)
+    return {"email_verified": True}
+
+
+@bp.route(
+    "/v1/auth/resend-verification",
+    methods=("POST",),
+    summary="Email a new verification code",
+    status=202,
+    body=EmailRequest,
+    response=Accepted,
+    auth=False,
+    tags=TAGS,
+)
+def resend_verification() -> dict[str, Any]:
+    request = parse_body(bp.current_request, EmailRequest)
+    auth.resend_verification(request.email)
+    return {"status": "accepted"}
+
+
+@bp.route(
+    "/v1/auth/login",
+    methods=("POST",),
+    summary="Exchange email and password for tokens",
+    body=LoginRequest,
+    response=TokenResponse,
+    auth=False,
+    tags=TAGS,
+    errors=(401, 403, 429),
+)
+def login() -> dict[str, Any]:
+    request = parse_body(bp.current_request, LoginRequest)
+    return tokens_to_api(auth.login(request.email, request.password))
+
+
+@bp.route(
+    "/v1/auth/refresh",
+    methods=("POST",),
+    summary="Rotate a refresh token into a new token pair",
+    body=RefreshRequest,
+    response=TokenResponse,
+    auth=False,
+    tags=TAGS,
+    errors=(401,),
+)
+def refresh() -> dict[str, Any]:
+    request = parse_body(bp.current_request, RefreshRequest)
+    return tokens_to_api(auth.refresh(request.refresh_token))
+
+
+@bp.route(
+    "/v1/auth/logout",
+    methods=("POST",),
+    summary="End the session of a refresh token",
+    status=204,
+    body=RefreshRequest,
+    auth=False,
+    tags=TAGS,
+)
+def logout() -> None:
+    request = parse_body(bp.current_request, RefreshRequest)
+    auth.logout(request.refresh_token)
+
+
+@bp.route(
+    "/v1/auth/password-recovery",
+    methods=("POST",),
+    summary="Email a single-use password reset token (answers 202 for any address)",
+    status=202,
+    body=EmailRequest,
+    response=Accepted,
+    auth=False,
+    tags=TAGS,
+)
+def password_recovery() -> dict[str, Any]:
+    request = parse_body(bp.current_request, EmailRequest)
+    auth.request_password_reset(request.email)
+    return {"status": "accepted"}
+
+
+@bp.route(
+    "/v1/auth/reset-password",
+    methods=("POST",),
+    summary="Set a new password with a reset token",
+    body=ResetPasswordRequest,
+    response=Accepted,
+    auth=False,
+    tags=TAGS,
+)
+def reset_password() -> dict[str, Any]:
+    request = parse_body(bp.current_request, ResetPasswordRequest)
+    auth.reset_password(request.token, request.new_password)
+    return {"status": "password_reset"}

@@ -1,0 +1,216 @@
+"""HTTP plumbing shared by every blueprint: routes that document themselves, body and query
+parsing with messages that name the field, and errors in Chalice's shape.
+
+Chalice turns any exception a view raises into a 500 before middleware sees it, so the
+translation of our errors into status codes happens here, around each view.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from aws_lambda_powertools import Logger
+from chalice import Blueprint, Response
+from chalice.app import Request
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.domain.errors import InvalidInput, PayloadTooLarge, Throttled, Unavailable, VigilError
+from chalicelib.settings import settings
+
+logger = Logger(service="vigil", child=True, level=settings.log_level)
+
+MAX_BODY_BYTES = 256 * 1024
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
+# Clients forget Content-Type; the body is read as JSON whatever it says, and refused (400) if it is not.
+ACCEPTED_CONTENT_TYPES = ["application/json", "text/plain", "application/x-www-form-urlencoded"]
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class QueryParam:
+    name: str
+    description: str
+    schema: dict[str, Any]
+
+
+PAGE_PARAMS = (
+    QueryParam(
+        "limit", "Page size (1-100).", {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}
+    ),
+    QueryParam("cursor", "The `next_cursor` of the previous page.", {"type": "string"}),
+)
+
+
+@dataclass(frozen=True)
+class RouteDoc:
+    """What the OpenAPI document says of a route; attached to its view function."""
+
+    summary: str
+    status: int
+    body: type[BaseModel] | None
+    response: type[BaseModel] | None
+    auth: bool
+    tags: tuple[str, ...]
+    query: tuple[QueryParam, ...] = field(default_factory=tuple)
+    errors: tuple[int, ...] = field(default_factory=tuple)
+
+
+def error_response(error: VigilError) -> Response:
+    headers = {}
+    if isinstance(error, Throttled | Unavailable):
+        headers["Retry-After"] = str(error.retry_after_seconds)
+    return Response(
+        body={"Code": error.code, "Message": error.message}, status_code=error.status_code, headers=headers
+    )
+
+
+class VigilBlueprint(Blueprint):
+    """A Blueprint whose routes document themselves and answer our errors with their status codes."""
+
+    def route(  # type: ignore[override]
+        self,
+        path: str,
+        *,
+        methods: tuple[str, ...] = ("GET",),
+        summary: str,
+        status: int = 200,
+        body: type[BaseModel] | None = None,
+        response: type[BaseModel] | None = None,
+        auth: bool = True,
+        tags: tuple[str, ...] = (),
+        query: tuple[QueryParam, ...] = (),
+        errors: tuple[int, ...] = (),
+        **chalice_options: Any,
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        chalice_options.setdefault("content_types", ACCEPTED_CONTENT_TYPES)
+        doc = RouteDoc(
+            summary=summary,
+            status=status,
+            body=body,
+            response=response,
+            auth=auth,
+            tags=tags,
+            query=query,
+            errors=errors,
+        )
+
+        def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+            @functools.wraps(view)
+            def answer(**path_params: str) -> Response:
+                try:
+                    _refuse_large_body(self.current_request)
+                    result = view(**path_params)
+                except VigilError as error:
+                    if error.status_code >= 500:
+                        logger.warning("request refused", extra={"error": error.message})
+                    return error_response(error)
+                if isinstance(result, Response):
+                    return result
+                if result is None:
+                    return Response(body="", status_code=status)
+                return Response(body=result, status_code=status)
+
+            answer.__vigil_route__ = doc  # type: ignore[attr-defined]
+            super(VigilBlueprint, self).route(path, methods=list(methods), **chalice_options)(answer)
+            return answer
+
+        return decorator
+
+
+def _refuse_large_body(request: Request) -> None:
+    raw = request.raw_body if request.raw_body else b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"body: must be at most {MAX_BODY_BYTES // 1024} KiB")
+
+
+def parse_body(request: Request, model: type[M]) -> M:
+    """The request body as ``model``, or a 400 whose message names the offending field."""
+    raw = request.raw_body or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"body: must be at most {MAX_BODY_BYTES // 1024} KiB")
+    if not raw.strip():
+        document: Any = {}
+    else:
+        try:
+            document = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise InvalidInput("is not valid JSON", field="body") from exc
+    if not isinstance(document, dict):
+        raise InvalidInput("must be a JSON object", field="body")
+    try:
+        return model.model_validate(document)
+    except ValidationError as exc:
+        raise InvalidInput(describe_validation_error(exc)) from exc
+
+
+_MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "missing": lambda ctx: "is required",
+    "extra_forbidden": lambda ctx: "is not an accepted field",
+    "string_type": lambda ctx: "must be a string",
+    "string_too_short": lambda ctx: (
+        "must not be empty"
+        if ctx.get("min_length") == 1
+        else f"must be at least {ctx.get('min_length')} characters"
+    ),
+    "string_too_long": lambda ctx: f"must be at most {ctx.get('max_length')} characters",
+    "string_pattern_mismatch": lambda ctx: "has an invalid format",
+    "literal_error": lambda ctx: f"must be one of {ctx.get('expected')}",
+    "enum": lambda ctx: f"must be one of {ctx.get('expected')}",
+    "bool_type": lambda ctx: "must be true or false",
+    "bool_parsing": lambda ctx: "must be true or false",
+    "int_type": lambda ctx: "must be an integer",
+    "int_parsing": lambda ctx: "must be an integer",
+    "int_from_float": lambda ctx: "must be an integer",
+    "float_type": lambda ctx: "must be a number",
+    "greater_than_equal": lambda ctx: f"must be at least {ctx.get('ge')}",
+    "less_than_equal": lambda ctx: f"must be at most {ctx.get('le')}",
+    "greater_than": lambda ctx: f"must be greater than {ctx.get('gt')}",
+    "less_than": lambda ctx: f"must be less than {ctx.get('lt')}",
+    "list_type": lambda ctx: "must be a list",
+    "dict_type": lambda ctx: "must be an object",
+    "model_type": lambda ctx: "must be an object",
+    "too_long": lambda ctx: f"must have at most {ctx.get('max_length')} items",
+    "too_short": lambda ctx: f"must have at least {ctx.get('min_length')} items",
+}
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """The first problem, as 'field: message' (nested fields dotted: 'steps.0.delay_minutes')."""
+    first = exc.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in first["loc"]) or "body"
+    describe = _MESSAGES.get(first["type"])
+    if describe is not None:
+        message = describe(first.get("ctx") or {})
+    else:
+        message = str(first["msg"]).removeprefix("Value error, ")
+    return f"{where}: {message}"
+
+
+def page_params(request: Request) -> tuple[int, str | None]:
+    params = request.query_params or {}
+    raw_limit = params.get("limit")
+    limit = DEFAULT_PAGE_SIZE
+    if raw_limit is not None:
+        try:
+            limit = int(raw_limit)
+        except ValueError as exc:
+            raise InvalidInput(f"must be an integer from 1 to {MAX_PAGE_SIZE}", field="limit") from exc
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise InvalidInput(f"must be an integer from 1 to {MAX_PAGE_SIZE}", field="limit")
+    cursor = params.get("cursor")
+    if cursor is not None and (not cursor or len(cursor) > 2048):
+        raise InvalidInput("is not a valid cursor for this list", field="cursor")
+    return limit, cursor
+
+
+def is_plausible_id(value: str) -> bool:
+    """IDs in paths are checked before they reach DynamoDB, which rejects oversized keys with a 500."""
+    return bool(_ID.match(value))

@@ -1,0 +1,128 @@
+"""The OpenAPI 3 document, generated from the app's routes and their pydantic models.
+
+Nothing here is written by hand per route: every route registered through
+``VigilBlueprint`` carries a ``RouteDoc`` that says its body, response, status,
+query parameters and whether it needs a bearer token.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+from chalice import Chalice
+from pydantic import BaseModel
+
+from chalicelib.api.http import MAX_BODY_BYTES, RouteDoc
+
+_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["Code", "Message"],
+    "properties": {
+        "Code": {"type": "string", "examples": ["BadRequestError"]},
+        "Message": {"type": "string", "examples": ["password: must be at least 8 characters"]},
+    },
+}
+_ERROR_TEXT = {
+    400: "Bad input; the message names the field.",
+    401: "Missing, invalid or expired access token.",
+    403: "Authenticated but not allowed.",
+    404: "Not found, or it belongs to another organization.",
+    409: "Conflict with the current state.",
+    413: f"Body larger than {MAX_BODY_BYTES // 1024} KiB.",
+    429: "Throttled; see Retry-After.",
+    503: "Temporarily unable to take the request; retry (see Retry-After).",
+}
+_PATH_PARAM = re.compile(r"{(\w+)}")
+
+
+def openapi_document(app: Chalice, *, version: str) -> dict[str, Any]:
+    # The routes of a deployed app never change, so the document is built once per container.
+    return _build(app, version)
+
+
+@functools.cache
+def _build(app: Chalice, version: str) -> dict[str, Any]:
+    schemas: dict[str, Any] = {"Error": _ERROR_SCHEMA}
+    paths: dict[str, Any] = {}
+    for path, methods in sorted(app.routes.items()):
+        for method, entry in sorted(methods.items()):
+            doc: RouteDoc | None = getattr(entry.view_function, "__vigil_route__", None)
+            if doc is None:
+                continue
+            paths.setdefault(path, {})[method.lower()] = _operation(path, method, doc, schemas)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Vigil API",
+            "version": version,
+            "description": "Uptime monitoring and incident response. Errors are "
+            '`{"Code": ..., "Message": ...}`; timestamps are ISO 8601 UTC.',
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+    }
+
+
+def _schema_ref(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, str]:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, definition in schema.pop("$defs", {}).items():
+        schemas.setdefault(name, definition)
+    schemas.setdefault(model.__name__, schema)
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _operation(path: str, method: str, doc: RouteDoc, schemas: dict[str, Any]) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": doc.summary,
+        "operationId": _operation_id(path, method),
+        "tags": list(doc.tags),
+        "parameters": [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in _PATH_PARAM.findall(path)
+        ]
+        + [
+            {
+                "name": q.name,
+                "in": "query",
+                "required": False,
+                "description": q.description,
+                "schema": q.schema,
+            }
+            for q in doc.query
+        ],
+    }
+    if doc.body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _schema_ref(doc.body, schemas)}},
+        }
+    success: dict[str, Any] = {"description": "Success"}
+    if doc.response is not None:
+        success["content"] = {"application/json": {"schema": _schema_ref(doc.response, schemas)}}
+    responses: dict[str, Any] = {str(doc.status): success}
+    codes = set(doc.errors)
+    if doc.body is not None:
+        codes |= {400, 413}
+    if doc.auth:
+        codes.add(401)
+    if "{org_id}" in path:
+        codes |= {403, 404}
+    for code in sorted(codes):
+        responses[str(code)] = {
+            "description": _ERROR_TEXT.get(code, "Error"),
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+    operation["responses"] = responses
+    operation["security"] = [{"bearer": []}] if doc.auth else []
+    return operation
+
+
+def _operation_id(path: str, method: str) -> str:
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", path) if w]
+    return method.lower() + "_" + ("_".join(words) or "root")

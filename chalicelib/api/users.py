@@ -1,0 +1,83 @@
+"""/v1/users/me: the signed-in user's profile and the orgs they belong to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from chalicelib.api.access import require_user
+from chalicelib.api.fields import Name, Password, RequestModel, ResponseModel
+from chalicelib.api.http import VigilBlueprint, parse_body
+from chalicelib.domain.clock import iso
+from chalicelib.usecases import users
+from chalicelib.usecases.users import Profile
+
+bp = VigilBlueprint(__name__)
+TAGS = ("users",)
+
+
+class UpdateMeRequest(RequestModel):
+    name: Name | None = None
+    password: Password | None = None
+    current_password: str | None = Field(default=None, max_length=1024)
+
+    @model_validator(mode="after")
+    def _password_needs_current(self) -> UpdateMeRequest:
+        if self.password is not None and not self.current_password:
+            raise ValueError("current_password: is required to change the password")
+        return self
+
+
+class OrgSummary(ResponseModel):
+    id: str
+    name: str
+    slug: str
+    role: str
+
+
+class Me(ResponseModel):
+    id: str
+    email: str
+    name: str
+    email_verified: bool
+    created_at: str
+    orgs: list[OrgSummary]
+
+
+def profile_to_api(profile: Profile) -> dict[str, Any]:
+    user = profile.user
+    return {
+        "id": user.user_id,
+        "email": user.email,
+        "name": user.name,
+        "email_verified": bool(user.email_verified),
+        "created_at": iso(user.created_at),
+        "orgs": [
+            {"id": org.org_id, "name": org.name, "slug": org.slug, "role": role.value}
+            for org, role in profile.orgs
+        ],
+    }
+
+
+@bp.route("/v1/users/me", summary="My profile and organizations", response=Me, tags=TAGS)
+def get_me() -> dict[str, Any]:
+    user_id = require_user(bp.current_request)
+    return profile_to_api(users.profile(user_id))
+
+
+@bp.route(
+    "/v1/users/me",
+    methods=("PATCH",),
+    summary="Change my name or password (a new password signs out every session)",
+    body=UpdateMeRequest,
+    response=Me,
+    tags=TAGS,
+)
+def update_me() -> dict[str, Any]:
+    user_id = require_user(bp.current_request)
+    request = parse_body(bp.current_request, UpdateMeRequest)
+    profile = users.update_profile(
+        user_id, name=request.name, password=request.password, current_password=request.current_password
+    )
+    return profile_to_api(profile)

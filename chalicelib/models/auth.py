@@ -1,0 +1,83 @@
+"""Short-lived account secrets, all in the ``auth`` table (hash ``pk``, TTL ``expires_at``).
+
+Every secret is stored hashed; the ``pk`` prefix names the kind of item:
+``verify#<user_id>``, ``refresh#<sha256>``, ``family#<id>``, ``reset#<sha256>``,
+``login#<email>``.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.models import Model
+
+from chalicelib.models.base import table_meta
+
+
+class EmailVerification(Model):
+    Meta = table_meta("auth")
+
+    pk = UnicodeAttribute(hash_key=True)  # verify#<user_id>
+    code_hash = UnicodeAttribute()
+    wrong_tries = NumberAttribute(default=0)
+    expires_at = NumberAttribute()
+    sent_at = NumberAttribute()
+    sends_this_hour = NumberAttribute(default=1)
+
+    @staticmethod
+    def key(user_id: str) -> str:
+        return f"verify#{user_id}"
+
+
+class RefreshToken(Model):
+    Meta = table_meta("auth")
+
+    pk = UnicodeAttribute(hash_key=True)  # refresh#<sha256 of the token>
+    user_id = UnicodeAttribute()
+    family_id = UnicodeAttribute()
+    issued_at = NumberAttribute()
+    expires_at = NumberAttribute()
+    used_at = NumberAttribute(null=True)
+
+    @staticmethod
+    def key(token_hash: str) -> str:
+        return f"refresh#{token_hash}"
+
+
+class RefreshFamily(Model):
+    """All refresh tokens descending from one login; revoked as a whole on reuse or logout."""
+
+    Meta = table_meta("auth")
+
+    pk = UnicodeAttribute(hash_key=True)  # family#<id>
+    user_id = UnicodeAttribute()
+    revoked = BooleanAttribute(default=False)
+    expires_at = NumberAttribute()
+
+    @staticmethod
+    def key(family_id: str) -> str:
+        return f"family#{family_id}"
+
+
+class PasswordReset(Model):
+    Meta = table_meta("auth")
+
+    pk = UnicodeAttribute(hash_key=True)  # reset#<sha256 of the token>
+    user_id = UnicodeAttribute()
+    expires_at = NumberAttribute()
+    used_at = NumberAttribute(null=True)
+
+    @staticmethod
+    def key(token_hash: str) -> str:
+        return f"reset#{token_hash}"
+
+
+class LoginFailures(Model):
+    Meta = table_meta("auth")
+
+    pk = UnicodeAttribute(hash_key=True)  # login#<email>
+    failures = NumberAttribute(default=0)
+    expires_at = NumberAttribute()  # end of the counting window
+
+    @staticmethod
+    def key(email: str) -> str:
+        return f"login#{email}"

@@ -1,0 +1,41 @@
+"""Users and the claims that keep emails and slugs unique.
+
+Tables: ``users`` (hash ``user_id``) and ``uniques`` (hash ``key``). A unique
+value is claimed by putting ``email#<address>`` or ``slug#<slug>`` into
+``uniques`` with ``attribute_not_exists`` in the same transaction as its owner.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.models import Model
+
+from chalicelib.models.base import table_meta
+
+
+class User(Model):
+    Meta = table_meta("users")
+
+    user_id = UnicodeAttribute(hash_key=True)
+    email = UnicodeAttribute()
+    name = UnicodeAttribute(default="")
+    password_hash = UnicodeAttribute()
+    email_verified = BooleanAttribute(default=False)
+    created_at = NumberAttribute()
+    # Refresh tokens issued before this instant are void (password change or reset).
+    sessions_valid_after = NumberAttribute(default=0)
+
+
+class UniqueClaim(Model):
+    Meta = table_meta("uniques")
+
+    key = UnicodeAttribute(hash_key=True)
+    owner_id = UnicodeAttribute()
+
+    @staticmethod
+    def email_key(email: str) -> str:
+        return f"email#{email}"
+
+    @staticmethod
+    def slug_key(slug: str) -> str:
+        return f"slug#{slug}"

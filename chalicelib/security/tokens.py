@@ -1,0 +1,86 @@
+"""Access tokens (JWT, HS256) and the opaque secrets we only ever store hashed."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+import jwt
+
+from chalicelib.domain.errors import Unauthenticated
+
+ISSUER = "vigil"
+ALGORITHM = "HS256"
+MIN_SECRET_BYTES = 32
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: str
+    issued_at: int
+    expires_at: int
+
+
+def _check_secret(secret: str) -> bytes:
+    key = secret.encode("utf-8")
+    if len(key) < MIN_SECRET_BYTES:
+        raise RuntimeError(f"the JWT secret must be at least {MIN_SECRET_BYTES} bytes")
+    return key
+
+
+def issue_access_token(user_id: str, *, secret: str, now: int, ttl_seconds: int) -> str:
+    claims = {
+        "sub": user_id,
+        "iat": now,
+        "nbf": now,
+        "exp": now + ttl_seconds,
+        "iss": ISSUER,
+        "typ": "access",
+        "jti": secrets.token_hex(8),
+    }
+    return jwt.encode(claims, _check_secret(secret), algorithm=ALGORITHM)
+
+
+def read_access_token(token: str, *, secret: str) -> AccessClaims:
+    try:
+        claims = jwt.decode(
+            token,
+            _check_secret(secret),
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
+            options={"require": ["exp", "iat", "sub", "iss"]},
+            leeway=5,
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthenticated("access token expired") from exc
+    except jwt.PyJWTError as exc:
+        raise Unauthenticated("invalid access token") from exc
+    if claims.get("typ") != "access" or not isinstance(claims.get("sub"), str):
+        raise Unauthenticated("invalid access token")
+    return AccessClaims(user_id=claims["sub"], issued_at=int(claims["iat"]), expires_at=int(claims["exp"]))
+
+
+def new_opaque_token() -> str:
+    """256 bits from the OS CSPRNG, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    """Refresh and reset tokens carry 256 bits of entropy, so a plain SHA-256 is enough."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_verification_code() -> str:
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+def hash_verification_code(code: str, *, user_id: str, secret: str) -> str:
+    """Six digits are easy to enumerate offline, so they are keyed with the server secret."""
+    message = f"{user_id}:{code}".encode()
+    return hmac.new(_check_secret(secret), message, hashlib.sha256).hexdigest()
+
+
+def same_digest(left: str, right: str) -> bool:
+    return hmac.compare_digest(left.encode(), right.encode())

@@ -1,0 +1,80 @@
+"""Every setting of Vigil, read once from the environment.
+
+Nothing else in chalicelib reads ``os.environ``. PynamoDB reads table names at
+import, so the environment must be complete before the app is imported.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    region: str
+    table_prefix: str
+    log_level: str
+    public_url: str
+
+    jwt_secret: str | None
+    jwt_secret_parameter: str | None
+    access_token_ttl_seconds: int
+    refresh_token_ttl_seconds: int
+    reset_token_ttl_seconds: int
+    invitation_ttl_seconds: int
+    bcrypt_rounds: int
+    login_max_failures: int
+    login_lockout_seconds: int
+    require_business_email: bool
+
+    email_from: str
+
+    min_interval_seconds: int
+    allow_private_targets: bool
+
+    def table(self, name: str) -> str:
+        return f"{self.table_prefix}{name}"
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    return Settings(
+        stage=env.get("VIGIL_STAGE", "local"),
+        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+        table_prefix=env.get("VIGIL_TABLE_PREFIX", "vigil-local-"),
+        log_level=env.get("VIGIL_LOG_LEVEL", "INFO"),
+        public_url=env.get("VIGIL_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+        jwt_secret=env.get("VIGIL_JWT_SECRET") or None,
+        jwt_secret_parameter=env.get("VIGIL_JWT_SECRET_PARAMETER") or None,
+        access_token_ttl_seconds=_int(env, "VIGIL_ACCESS_TOKEN_TTL_SECONDS", 900),
+        refresh_token_ttl_seconds=_int(env, "VIGIL_REFRESH_TOKEN_TTL_SECONDS", 30 * 86400),
+        reset_token_ttl_seconds=_int(env, "VIGIL_RESET_TOKEN_TTL_SECONDS", 3600),
+        invitation_ttl_seconds=_int(env, "VIGIL_INVITATION_TTL_SECONDS", 14 * 86400),
+        bcrypt_rounds=_int(env, "VIGIL_BCRYPT_ROUNDS", 12),
+        login_max_failures=_int(env, "VIGIL_LOGIN_MAX_FAILURES", 5),
+        login_lockout_seconds=_int(env, "VIGIL_LOGIN_LOCKOUT_SECONDS", 900),
+        require_business_email=_flag(env.get("VIGIL_REQUIRE_BUSINESS_EMAIL")),
+        email_from=env.get("VIGIL_EMAIL_FROM", "vigil@example.com"),
+        min_interval_seconds=_int(env, "VIGIL_MIN_INTERVAL_SECONDS", 30),
+        allow_private_targets=_flag(env.get("VIGIL_ALLOW_PRIVATE_TARGETS")),
+    )
+
+
+settings = load_settings()
