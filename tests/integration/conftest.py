@@ -149,7 +149,7 @@ def unique_email(prefix: str = "user") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}@example.com"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def new_account(api: Api, mailbox: Mailbox):
     """Makes verified, logged-in accounts: ``new_account()`` or ``new_account(email=...)``."""
 
@@ -172,7 +172,7 @@ def new_account(api: Api, mailbox: Mailbox):
     return make
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def new_org(api: Api):
     def make(owner: Account, name: str = "Acme Ops") -> dict[str, Any]:
         reply = api.post("/v1/orgs", {"name": name}, token=owner.access_token)
