@@ -1,0 +1,202 @@
+"""`make run`: the whole of Vigil on one machine, against an embedded AWS.
+
+1. a moto server on 127.0.0.1:$VIGIL_AWS_PORT (default 4566);
+2. the resources of infra/template.yaml, deployed through moto's CloudFormation
+   (then TTL enabled and the SES sender verified);
+3. the Chalice app served over HTTP on 127.0.0.1:$VIGIL_API_PORT (default 8000);
+4. the event pump: schedules, SQS consumers and DynamoDB stream handlers of the app.
+
+Ctrl-C or SIGTERM stops everything.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import signal
+import socket
+import sys
+import threading
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+REGION = "us-east-1"
+TABLE_PREFIX = "vigil-local-"
+
+log = logging.getLogger("vigil.local")
+
+
+@dataclass(frozen=True)
+class LocalConfig:
+    host: str
+    aws_port: int
+    api_port: int
+    tick_seconds: float | None
+
+    @property
+    def aws_endpoint(self) -> str:
+        return f"http://{self.host}:{self.aws_port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.api_port}"
+
+
+def read_config(env: MutableMapping[str, str]) -> LocalConfig:
+    tick = env.get("VIGIL_TICK_SECONDS")
+    return LocalConfig(
+        host="127.0.0.1",
+        aws_port=int(env.get("VIGIL_AWS_PORT", "4566")),
+        api_port=int(env.get("VIGIL_API_PORT", "8000")),
+        tick_seconds=float(tick) if tick else None,
+    )
+
+
+def stage_environment(config: LocalConfig, env: MutableMapping[str, str]) -> None:
+    """What the app reads at import: the stage's variables from .chalice/config.json, moto's
+    endpoint, throwaway credentials and a JWT secret generated for this session."""
+    chalice_config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
+    stage_vars = {
+        **chalice_config.get("environment_variables", {}),
+        **chalice_config["stages"]["local"].get("environment_variables", {}),
+    }
+    for name, value in stage_vars.items():
+        env.setdefault(name, value)
+    env.setdefault("AWS_ACCESS_KEY_ID", "local")
+    env.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    env["AWS_DEFAULT_REGION"] = env["AWS_REGION"] = REGION
+    env["AWS_ENDPOINT_URL"] = config.aws_endpoint
+    env["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"
+    env["VIGIL_TABLE_PREFIX"] = TABLE_PREFIX
+    env.setdefault("VIGIL_JWT_SECRET", secrets.token_urlsafe(48))
+    env.setdefault("VIGIL_PUBLIC_URL", config.api_url)
+    env.setdefault("VIGIL_ALLOW_PRIVATE_TARGETS", "1")
+
+
+def stream_variables(stream_arns: dict[str, str]) -> dict[str, str]:
+    """vigil-local-incidents -> VIGIL_INCIDENTS_STREAM_ARN: handlers find their stream by name."""
+    variables = {}
+    for table_name, arn in stream_arns.items():
+        short = table_name.removeprefix(TABLE_PREFIX).upper().replace("-", "_")
+        variables[f"VIGIL_{short}_STREAM_ARN"] = arn
+    return variables
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+class LocalStack:
+    def __init__(self, config: LocalConfig) -> None:
+        self.config = config
+        self._moto: Any = None
+        self._server: Any = None
+        self._server_thread: threading.Thread | None = None
+        self._pump: Any = None
+
+    def start(self) -> None:
+        config = self.config
+        for port, what in ((config.aws_port, "VIGIL_AWS_PORT"), (config.api_port, "VIGIL_API_PORT")):
+            if not _port_free(config.host, port):
+                raise SystemExit(f"port {port} is in use; stop what uses it or set {what}")
+        stage_environment(config, os.environ)
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+        from moto.server import ThreadedMotoServer
+
+        self._moto = ThreadedMotoServer(ip_address=config.host, port=config.aws_port, verbose=False)
+        self._moto.start()
+
+        from infra.local.resources import deploy
+
+        deployed = deploy(
+            endpoint_url=config.aws_endpoint,
+            region=REGION,
+            table_prefix=TABLE_PREFIX,
+            email_sender=os.environ["VIGIL_EMAIL_FROM"],
+        )
+        os.environ.update(stream_variables(deployed.stream_arns))
+
+        # Only now, with the environment complete, may the app (and PynamoDB) be imported.
+        sys.path.insert(0, str(PROJECT_DIR))
+        from chalice.config import Config
+        from chalice.local import create_local_server
+
+        from app import app
+        from infra.local.pump import EventPump
+
+        chalice_config = Config(
+            chalice_stage="local",
+            user_provided_params={},
+            config_from_disk=json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text()),
+        )
+        self._server = create_local_server(app, chalice_config, config.host, config.api_port)
+        self._server_thread = threading.Thread(
+            target=self._server.server.serve_forever, name="vigil-api", daemon=True
+        )
+        self._server_thread.start()
+
+        self._pump = EventPump(
+            app, endpoint_url=config.aws_endpoint, region=REGION, tick_seconds=config.tick_seconds
+        )
+        self._pump.start()
+        self._announce(deployed.tables, app)
+
+    def _announce(self, tables: dict[str, str], app: Any) -> None:
+        config = self.config
+        sources = [f"{type(s).__name__.removesuffix('EventConfig')}:{s.name}" for s in app.event_sources]
+        lines = [
+            "Vigil local stack is up",
+            f"  API              {config.api_url}   (try {config.api_url}/health)",
+            f"  OpenAPI          {config.api_url}/openapi.json",
+            f"  embedded AWS     {config.aws_endpoint}   (moto)",
+            f"  sent email/SMS   {config.aws_endpoint}/moto-api/data.json",
+            f"  tables           {', '.join(sorted(tables.values()))}",
+            f"  event handlers   {', '.join(sources) or 'none yet'}",
+            f"  schedules fire   {'every %ss' % config.tick_seconds if config.tick_seconds else 'on their rate'}",
+            "Ctrl-C stops everything.",
+        ]
+        print("\n".join(lines), flush=True)
+
+    def stop(self) -> None:
+        if self._pump is not None:
+            self._pump.stop()
+        if self._server is not None:
+            self._server.server.shutdown()
+            self._server.server.server_close()
+        if self._moto is not None:
+            self._moto.stop()
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    for noisy in ("botocore", "boto3", "pynamodb", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    stack = LocalStack(read_config(os.environ))
+    stopping = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        stack.start()
+        stopping.wait()
+        print("stopping...", flush=True)
+    finally:
+        stack.stop()
+    print("stopped", flush=True)
+    return 0

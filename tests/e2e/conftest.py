@@ -1,0 +1,90 @@
+"""The local stack (`python -m infra.local`, what `make run` starts) as a subprocess, over HTTP."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import _free_port
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+class LocalStack:
+    def __init__(self, api_url: str, aws_url: str, process: subprocess.Popen) -> None:
+        self.api_url = api_url
+        self.aws_url = aws_url
+        self.process = process
+
+    def url(self, path: str) -> str:
+        return f"{self.api_url}{path}"
+
+    def emails_to(self, address: str) -> list[dict]:
+        data = requests.get(f"{self.aws_url}/moto-api/data.json", timeout=10).json()
+        return [m for m in data["ses"]["Message"] if address in m["destinations"]["ToAddresses"]]
+
+    def last_code(self, address: str) -> str:
+        subjects = [m["subject"] for m in self.emails_to(address)]
+        codes = [re.search(r"\b(\d{6})\b", s) for s in subjects]
+        return [c.group(1) for c in codes if c][-1]
+
+
+def start_stack(extra_env: dict[str, str] | None = None) -> LocalStack:
+    api_port, aws_port = _free_port(), _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIGIL_", "AWS_"))}
+    env.update(
+        {
+            "VIGIL_API_PORT": str(api_port),
+            "VIGIL_AWS_PORT": str(aws_port),
+            "VIGIL_BCRYPT_ROUNDS": "4",
+            "VIGIL_TICK_SECONDS": "1",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(extra_env or {})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infra.local"],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    stack = LocalStack(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{aws_port}", process)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the local stack exited early:\n{process.stdout.read()}")
+        try:
+            if requests.get(stack.url("/health"), timeout=1).status_code == 200:
+                return stack
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("the local stack did not answer /health within 60 s")
+
+
+def stop_stack(stack: LocalStack) -> tuple[int, str]:
+    stack.process.send_signal(signal.SIGTERM)
+    try:
+        output, _ = stack.process.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        stack.process.kill()
+        output, _ = stack.process.communicate()
+        return -9, output
+    return stack.process.returncode, output
+
+
+@pytest.fixture(scope="session")
+def local_stack():
+    stack = start_stack()
+    yield stack
+    code, output = stop_stack(stack)
+    assert code == 0, output
