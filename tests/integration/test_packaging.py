@@ -1,0 +1,72 @@
+"""`make package`: Chalice's SAM output with infra/template.yaml merged in passes cfn-lint."""
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def packaged(tmp_path_factory):
+    out = tmp_path_factory.mktemp("package") / "out"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT")}
+    env["AWS_DEFAULT_REGION"] = "us-east-1"
+    subprocess.run(
+        [
+            str(BIN / "chalice"),
+            "package",
+            "--stage",
+            "prod",
+            "--merge-template",
+            "infra/template.yaml",
+            str(out),
+        ],
+        cwd=PROJECT_DIR,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    return out
+
+
+def _load(path):
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    return yaml.load(path.read_text(), Loader=Loader)  # noqa: S506 - SafeLoader subclass
+
+
+def test_the_packaged_template_passes_cfn_lint(packaged):
+    result = subprocess.run(
+        [str(BIN / "cfn-lint"), str(packaged / "sam.yaml")], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_template_carries_our_tables_with_the_prod_policy(packaged):
+    template = _load(packaged / "sam.yaml")
+    resources = template["Resources"]
+    tables = {k for k, v in resources.items() if v["Type"] == "AWS::DynamoDB::Table"}
+    assert {"UsersTable", "AuthTable", "OrgsTable", "MembershipsTable", "InvitationsTable"} <= tables
+    api_role = next(v for k, v in resources.items() if v["Type"] == "AWS::IAM::Role")
+    statements = api_role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    assert any("dynamodb:PutItem" in s["Action"] for s in statements)
+    assert not any(s["Action"] in ("*", "dynamodb:*") for s in statements)
+
+
+def test_the_lambda_zip_has_only_the_app(packaged):
+    names = zipfile.ZipFile(packaged / "deployment.zip").namelist()
+    assert "app.py" in names
+    assert any(n.startswith("chalicelib/") for n in names)
+    assert not any(n.startswith(("infra/", "tests/", "moto/", "pytest", "bench/")) for n in names)
