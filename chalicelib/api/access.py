@@ -23,7 +23,7 @@ class Actor:
 
 def require_user(request: Request) -> str:
     """The user id of a valid bearer access token, else 401."""
-    header = (request.headers or {}).get("authorization", "")
+    header = str(request.headers.get("authorization") or "")
     scheme, _, token = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("send 'Authorization: Bearer <access_token>'")

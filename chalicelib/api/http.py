@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -64,7 +64,7 @@ class RouteDoc:
 
 
 def error_response(error: VigilError) -> Response:
-    headers = {}
+    headers: dict[str, str | list[str]] = {}
     if isinstance(error, Throttled | Unavailable):
         headers["Retry-After"] = str(error.retry_after_seconds)
     return Response(
@@ -125,15 +125,19 @@ class VigilBlueprint(Blueprint):
         return decorator
 
 
+def _raw_body(request: Request) -> bytes:
+    raw = request.raw_body or b""
+    return raw.encode("utf-8") if isinstance(raw, str) else raw
+
+
 def _refuse_large_body(request: Request) -> None:
-    raw = request.raw_body if request.raw_body else b""
-    if len(raw) > MAX_BODY_BYTES:
+    if len(_raw_body(request)) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"body: must be at most {MAX_BODY_BYTES // 1024} KiB")
 
 
 def parse_body(request: Request, model: type[M]) -> M:
     """The request body as ``model``, or a 400 whose message names the offending field."""
-    raw = request.raw_body or b""
+    raw = _raw_body(request)
     if len(raw) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"body: must be at most {MAX_BODY_BYTES // 1024} KiB")
     if not raw.strip():
@@ -195,8 +199,8 @@ def describe_validation_error(exc: ValidationError) -> str:
 
 
 def page_params(request: Request) -> tuple[int, str | None]:
-    params = request.query_params or {}
-    raw_limit = params.get("limit")
+    params: Mapping[str, str] = request.query_params or {}
+    raw_limit: str | None = params.get("limit")
     limit = DEFAULT_PAGE_SIZE
     if raw_limit is not None:
         try:
@@ -205,7 +209,7 @@ def page_params(request: Request) -> tuple[int, str | None]:
             raise InvalidInput(f"must be an integer from 1 to {MAX_PAGE_SIZE}", field="limit") from exc
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise InvalidInput(f"must be an integer from 1 to {MAX_PAGE_SIZE}", field="limit")
-    cursor = params.get("cursor")
+    cursor: str | None = params.get("cursor")
     if cursor is not None and (not cursor or len(cursor) > 2048):
         raise InvalidInput("is not a valid cursor for this list", field="cursor")
     return limit, cursor

@@ -10,11 +10,13 @@ from __future__ import annotations
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
-from chalicelib.models.base import table_meta
+from chalicelib.settings import settings
 
 
 class EmailVerification(Model):
-    Meta = table_meta("auth")
+    class Meta:
+        table_name = settings.table("auth")
+        region = settings.region
 
     pk = UnicodeAttribute(hash_key=True)  # verify#<user_id>
     code_hash = UnicodeAttribute()
@@ -29,7 +31,9 @@ class EmailVerification(Model):
 
 
 class RefreshToken(Model):
-    Meta = table_meta("auth")
+    class Meta:
+        table_name = settings.table("auth")
+        region = settings.region
 
     pk = UnicodeAttribute(hash_key=True)  # refresh#<sha256 of the token>
     user_id = UnicodeAttribute()
@@ -46,7 +50,9 @@ class RefreshToken(Model):
 class RefreshFamily(Model):
     """All refresh tokens descending from one login; revoked as a whole on reuse or logout."""
 
-    Meta = table_meta("auth")
+    class Meta:
+        table_name = settings.table("auth")
+        region = settings.region
 
     pk = UnicodeAttribute(hash_key=True)  # family#<id>
     user_id = UnicodeAttribute()
@@ -59,7 +65,9 @@ class RefreshFamily(Model):
 
 
 class PasswordReset(Model):
-    Meta = table_meta("auth")
+    class Meta:
+        table_name = settings.table("auth")
+        region = settings.region
 
     pk = UnicodeAttribute(hash_key=True)  # reset#<sha256 of the token>
     user_id = UnicodeAttribute()
@@ -72,7 +80,9 @@ class PasswordReset(Model):
 
 
 class LoginFailures(Model):
-    Meta = table_meta("auth")
+    class Meta:
+        table_name = settings.table("auth")
+        region = settings.region
 
     pk = UnicodeAttribute(hash_key=True)  # login#<email>
     failures = NumberAttribute(default=0)

@@ -13,11 +13,13 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from chalicelib.models.base import table_meta
+from chalicelib.settings import settings
 
 
 class Org(Model):
-    Meta = table_meta("orgs")
+    class Meta:
+        table_name = settings.table("orgs")
+        region = settings.region
 
     org_id = UnicodeAttribute(hash_key=True)
     name = UnicodeAttribute()
@@ -37,7 +39,9 @@ class MembershipsByUser(GlobalSecondaryIndex["Membership"]):
 
 
 class Membership(Model):
-    Meta = table_meta("memberships")
+    class Meta:
+        table_name = settings.table("memberships")
+        region = settings.region
 
     org_id = UnicodeAttribute(hash_key=True)
     user_id = UnicodeAttribute(range_key=True)
@@ -57,7 +61,9 @@ class InvitationsByEmail(GlobalSecondaryIndex["Invitation"]):
 
 
 class Invitation(Model):
-    Meta = table_meta("invitations")
+    class Meta:
+        table_name = settings.table("invitations")
+        region = settings.region
 
     org_id = UnicodeAttribute(hash_key=True)
     email = UnicodeAttribute(range_key=True)

@@ -10,11 +10,13 @@ from __future__ import annotations
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
-from chalicelib.models.base import table_meta
+from chalicelib.settings import settings
 
 
 class User(Model):
-    Meta = table_meta("users")
+    class Meta:
+        table_name = settings.table("users")
+        region = settings.region
 
     user_id = UnicodeAttribute(hash_key=True)
     email = UnicodeAttribute()
@@ -27,7 +29,9 @@ class User(Model):
 
 
 class UniqueClaim(Model):
-    Meta = table_meta("uniques")
+    class Meta:
+        table_name = settings.table("uniques")
+        region = settings.region
 
     key = UnicodeAttribute(hash_key=True)
     owner_id = UnicodeAttribute()

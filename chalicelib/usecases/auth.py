@@ -156,7 +156,7 @@ def resend_verification(email: str) -> None:
     try:
         previous = EmailVerification.get(EmailVerification.key(user.user_id), consistent_read=True)
         if now - previous.sent_at < 3600:
-            sends_this_hour = previous.sends_this_hour + 1
+            sends_this_hour = int(previous.sends_this_hour) + 1
     except DoesNotExist:
         pass
     if sends_this_hour > MAX_VERIFICATION_EMAILS_PER_HOUR:
@@ -171,8 +171,8 @@ def login(email: str, password: str) -> TokenPair:
     failures = _login_failures(email)
     if failures is not None:
         wait = lockout_remaining(
-            failures=failures.failures,
-            window_ends_at=failures.expires_at,
+            failures=int(failures.failures),
+            window_ends_at=int(failures.expires_at),
             now=now,
             max_failures=settings.login_max_failures,
         )

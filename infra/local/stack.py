@@ -157,6 +157,7 @@ class LocalStack:
     def _announce(self, tables: dict[str, str], app: Any) -> None:
         config = self.config
         sources = [f"{type(s).__name__.removesuffix('EventConfig')}:{s.name}" for s in app.event_sources]
+        cadence = f"every {config.tick_seconds}s" if config.tick_seconds else "on their rate"
         lines = [
             "Vigil local stack is up",
             f"  API              {config.api_url}   (try {config.api_url}/health)",
@@ -165,7 +166,7 @@ class LocalStack:
             f"  sent email/SMS   {config.aws_endpoint}/moto-api/data.json",
             f"  tables           {', '.join(sorted(tables.values()))}",
             f"  event handlers   {', '.join(sources) or 'none yet'}",
-            f"  schedules fire   {'every %ss' % config.tick_seconds if config.tick_seconds else 'on their rate'}",
+            f"  schedules fire   {cadence}",
             "Ctrl-C stops everything.",
         ]
         print("\n".join(lines), flush=True)

@@ -245,7 +245,7 @@ def test_roles_limit_what_members_may_do(api, team, new_account):
 
 
 def test_an_admin_changes_roles_and_the_last_admin_cannot_leave(api, team):
-    org, admin, user, viewer = team
+    org, admin, user, _viewer = team
     base = f"/v1/orgs/{org['id']}/members"
     demote_self = api.patch(f"{base}/{admin.user_id}", {"role": "user"}, token=admin.access_token)
     assert demote_self.status == 409

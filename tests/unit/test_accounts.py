@@ -55,7 +55,7 @@ def test_good_slugs(slug):
 
 @pytest.mark.parametrize("slug", ["", "-acme", "acme-", "Acme", "acme_ops", "a" * 49])
 def test_bad_slugs(slug):
-    with pytest.raises(InvalidInput, match="^slug: "):
+    with pytest.raises(InvalidInput, match=r"^slug: "):
         check_slug(slug)
 
 

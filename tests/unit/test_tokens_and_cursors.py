@@ -65,7 +65,7 @@ def test_cursors_round_trip_only_in_their_scope():
     key = {"org_id": {"S": "o1"}, "user_id": {"S": "u9"}}
     cursor = encode_cursor(key, scope="members:o1", secret=SECRET)
     assert decode_cursor(cursor, scope="members:o1", secret=SECRET) == key
-    with pytest.raises(InvalidInput, match="^cursor: "):
+    with pytest.raises(InvalidInput, match=r"^cursor: "):
         decode_cursor(cursor, scope="members:o2", secret=SECRET)
 
 
