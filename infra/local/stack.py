@@ -54,7 +54,7 @@ def read_config(env: MutableMapping[str, str]) -> LocalConfig:
         host="127.0.0.1",
         aws_port=int(env.get("VIGIL_AWS_PORT", "4566")),
         api_port=int(env.get("VIGIL_API_PORT", "8000")),
-        tick_seconds=float(tick) if tick else None,
+        tick_seconds=float(tick) if tick and float(tick) > 0 else None,
     )
 
 

@@ -21,7 +21,12 @@ def test_signup_creates_an_unverified_account_and_emails_a_six_digit_code(api, m
     email = unique_email()
     reply = signup(api, email, name="Ada Lovelace")
     assert reply.status == 201
-    assert reply.body == {"id": reply.body["id"], "email": email, "name": "Ada Lovelace", "email_verified": False}
+    assert reply.body == {
+        "id": reply.body["id"],
+        "email": email,
+        "name": "Ada Lovelace",
+        "email_verified": False,
+    }
     [message] = mailbox.messages_to(email)
     assert message["source"] == "Vigil <vigil@example.com>"
     assert mailbox.last_code(email) in message["body"]
@@ -250,7 +255,9 @@ def test_a_reset_token_sets_the_password_once_and_ends_old_sessions(api, mailbox
     reset = api.post("/v1/auth/reset-password", {"token": token, "new_password": "a brand new secret"})
     assert reset.status == 200
     assert api.post("/v1/auth/login", {"email": account.email, "password": PASSWORD}).status == 401
-    assert api.post("/v1/auth/login", {"email": account.email, "password": "a brand new secret"}).status == 200
+    assert (
+        api.post("/v1/auth/login", {"email": account.email, "password": "a brand new secret"}).status == 200
+    )
     assert api.post("/v1/auth/refresh", {"refresh_token": account.refresh_token}).status == 401
 
     again = api.post("/v1/auth/reset-password", {"token": token, "new_password": "yet another secret"})
@@ -290,7 +297,9 @@ def test_patch_me_changes_the_password_only_with_the_current_one(api, new_accoun
     assert missing.status == 400
     assert "current_password" in missing.message
     wrong = api.patch(
-        "/v1/users/me", {"password": "new password 1", "current_password": "wrong"}, token=account.access_token
+        "/v1/users/me",
+        {"password": "new password 1", "current_password": "wrong"},
+        token=account.access_token,
     )
     assert wrong.status == 400
     assert wrong.message.startswith("current_password:")
