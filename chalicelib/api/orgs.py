@@ -27,7 +27,7 @@ class CreateOrgRequest(RequestModel):
 
 
 class UpdateOrgRequest(RequestModel):
-    name: Name
+    name: Name | None = None
 
 
 class AddMemberRequest(RequestModel):
@@ -171,6 +171,8 @@ def get_org(org_id: str) -> dict[str, Any]:
 def update_org(org_id: str) -> dict[str, Any]:
     actor = require_member(bp.current_request, org_id, min_role=Role.ADMIN)
     request = parse_body(bp.current_request, UpdateOrgRequest)
+    if request.name is None:
+        return org_to_api(orgs.get_org(org_id, actor.role))
     return org_to_api(orgs.rename_org(org_id, actor.role, name=request.name))
 
 

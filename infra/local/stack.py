@@ -142,6 +142,7 @@ class LocalStack:
             user_provided_params={},
             config_from_disk=json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text()),
         )
+        # chalice local keeps the current request per thread, so its threaded server is safe here.
         self._server = create_local_server(app, chalice_config, config.host, config.api_port)
         self._server_thread = threading.Thread(
             target=self._server.server.serve_forever, name="vigil-api", daemon=True

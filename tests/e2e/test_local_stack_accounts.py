@@ -73,3 +73,40 @@ def test_errors_have_chalices_shape_over_http(local_stack):
     assert reply.status_code == 400
     assert reply.json() == {"Code": "BadRequestError", "Message": "body: is not valid JSON"}
     assert reply.headers["X-Request-Id"]
+
+
+def test_concurrent_requests_each_see_their_own_caller_and_body(local_stack):
+    """Chalice keeps the current request on the app object; the local stack must not mix them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    owners = []
+    for _ in range(3):
+        email = f"c-{uuid.uuid4().hex[:8]}@example.com"
+        requests.post(
+            local_stack.url("/v1/auth/signup"), json={"email": email, "password": "password-1"}, timeout=10
+        )
+        code = local_stack.last_code(email)
+        requests.post(
+            local_stack.url("/v1/auth/verify-email"), json={"email": email, "code": code}, timeout=10
+        )
+        login = requests.post(
+            local_stack.url("/v1/auth/login"), json={"email": email, "password": "password-1"}, timeout=10
+        )
+        auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        org = requests.post(
+            local_stack.url("/v1/orgs"), json={"name": email}, headers=auth, timeout=10
+        ).json()
+        owners.append((email, auth, org["id"]))
+
+    def rename(job):
+        (email, auth, org_id), round_ = job
+        name = f"{email} round {round_}"
+        reply = requests.patch(
+            local_stack.url(f"/v1/orgs/{org_id}"), json={"name": name}, headers=auth, timeout=10
+        )
+        return name, reply.status_code, reply.json().get("name")
+
+    jobs = [(owner, round_) for round_ in range(8) for owner in owners]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(rename, jobs))
+    assert all(status == 200 and sent == answered for sent, status, answered in answers), answers

@@ -1,12 +1,15 @@
 """Auth and users, as API.md describes them, against moto through chalice's test client."""
 
+import threading
 import time
 
 import jwt
 import pytest
 
+from chalicelib.domain.errors import Unauthenticated
 from chalicelib.models.auth import EmailVerification, PasswordReset
 from chalicelib.settings import settings
+from chalicelib.usecases import auth
 from tests.integration.conftest import PASSWORD, unique_email
 
 
@@ -213,13 +216,36 @@ def test_refresh_rotates_and_a_reused_refresh_token_is_refused(api, new_account)
     account = new_account()
     rotated = api.post("/v1/auth/refresh", {"refresh_token": account.refresh_token})
     assert rotated.status == 200
+    assert rotated.body["token_type"] == "bearer"
     assert rotated.body["refresh_token"] != account.refresh_token
     assert api.get("/v1/users/me", token=rotated.body["access_token"]).status == 200
 
     reused = api.post("/v1/auth/refresh", {"refresh_token": account.refresh_token})
     assert reused.status == 401
-    # Reuse means a copy leaked: the whole chain is revoked, the newest token too.
+    # The newest token of the chain keeps working, once.
+    newest = api.post("/v1/auth/refresh", {"refresh_token": rotated.body["refresh_token"]})
+    assert newest.status == 200
     assert api.post("/v1/auth/refresh", {"refresh_token": rotated.body["refresh_token"]}).status == 401
+
+
+def test_two_concurrent_refreshes_with_one_token_yield_one_new_pair(new_account):
+    # Straight to the use case: chalice's test client shares one current_request between threads.
+    account = new_account()
+    outcomes = []
+
+    def spend():
+        try:
+            auth.refresh(account.refresh_token)
+            outcomes.append("rotated")
+        except Unauthenticated:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=spend) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["refused", "refused", "refused", "rotated"]
 
 
 def test_logout_voids_the_refresh_token(api, new_account):
