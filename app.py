@@ -2,7 +2,8 @@
 
 from chalice import Chalice
 
-from chalicelib.api import auth, meta, orgs, users
+from chalicelib.api import auth, incidents, meta, orgs, services, users
+from chalicelib.events import probes
 from chalicelib.observability import log_requests
 
 app = Chalice(app_name="vigil")
@@ -13,3 +14,6 @@ app.register_blueprint(meta.bp)
 app.register_blueprint(auth.bp)
 app.register_blueprint(users.bp)
 app.register_blueprint(orgs.bp)
+app.register_blueprint(services.bp)
+app.register_blueprint(incidents.bp)
+app.register_blueprint(probes.bp)

@@ -29,7 +29,7 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
 class Settings:
     stage: str
     region: str
-    table_prefix: str
+    name_prefix: str
     log_level: str
     public_url: str
 
@@ -48,9 +48,16 @@ class Settings:
 
     min_interval_seconds: int
     allow_private_targets: bool
+    dispatch_horizon_seconds: int
+    jobs_per_message: int
+    probe_concurrency: int
+    check_retention_seconds: int
 
     def table(self, name: str) -> str:
-        return f"{self.table_prefix}{name}"
+        return f"{self.name_prefix}{name}"
+
+    def queue(self, name: str) -> str:
+        return f"{self.name_prefix}{name}"
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -58,7 +65,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         stage=env.get("VIGIL_STAGE", "local"),
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
-        table_prefix=env.get("VIGIL_TABLE_PREFIX", "vigil-local-"),
+        name_prefix=env.get("VIGIL_NAME_PREFIX", "vigil-local-"),
         log_level=env.get("VIGIL_LOG_LEVEL", "INFO"),
         public_url=env.get("VIGIL_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
         jwt_secret=env.get("VIGIL_JWT_SECRET") or None,
@@ -74,6 +81,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         email_from=env.get("VIGIL_EMAIL_FROM", "vigil@example.com"),
         min_interval_seconds=_int(env, "VIGIL_MIN_INTERVAL_SECONDS", 30),
         allow_private_targets=_flag(env.get("VIGIL_ALLOW_PRIVATE_TARGETS")),
+        dispatch_horizon_seconds=_int(env, "VIGIL_DISPATCH_HORIZON_SECONDS", 60),
+        jobs_per_message=_int(env, "VIGIL_JOBS_PER_MESSAGE", 25),
+        probe_concurrency=_int(env, "VIGIL_PROBE_CONCURRENCY", 128),
+        check_retention_seconds=_int(env, "VIGIL_CHECK_RETENTION_DAYS", 30) * 86400,
     )
 
 

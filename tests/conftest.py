@@ -30,11 +30,13 @@ os.environ.update(
         "AWS_ENDPOINT_URL": MOTO_ENDPOINT,
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
         "VIGIL_STAGE": "test",
-        "VIGIL_TABLE_PREFIX": "vigil-test-",
+        "VIGIL_NAME_PREFIX": "vigil-test-",
         "VIGIL_BCRYPT_ROUNDS": "4",
         "VIGIL_JWT_SECRET": secrets.token_urlsafe(48),
         "VIGIL_EMAIL_FROM": "Vigil <vigil@example.com>",
         "VIGIL_LOG_LEVEL": "WARNING",
+        "VIGIL_ALLOW_PRIVATE_TARGETS": "1",
+        "VIGIL_MIN_INTERVAL_SECONDS": "1",
     }
 )
 for _name in ("VIGIL_REQUIRE_BUSINESS_EMAIL", "VIGIL_JWT_SECRET_PARAMETER"):

@@ -30,6 +30,7 @@ MAX_PAGE_SIZE = 100
 # Clients forget Content-Type; the body is read as JSON whatever it says, and refused (400) if it is not.
 ACCEPTED_CONTENT_TYPES = ["application/json", "text/plain", "application/x-www-form-urlencoded"]
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_NAMED = re.compile(r"^[a-z_][a-z0-9_.]*: ")
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -195,6 +196,8 @@ def describe_validation_error(exc: ValidationError) -> str:
         message = describe(first.get("ctx") or {})
     else:
         message = str(first["msg"]).removeprefix("Value error, ")
+    if not first["loc"] and _NAMED.match(message):
+        return message  # a whole-model rule that already names its field
     return f"{where}: {message}"
 
 

@@ -42,6 +42,7 @@ _FORBIDDEN_NETWORKS = tuple(
         "ff00::/8",  # multicast
         "100::/64",  # discard-only
         "2001:db8::/32",  # documentation
+        "64:ff9b:1::/48",  # local-use NAT64: its IPv4 part need not sit in the last 32 bits
     )
 )
 
@@ -99,7 +100,10 @@ def check_url(url: str, *, allow_private: bool, field: str = "url") -> str:
         raise InvalidInput(f"must be at most {MAX_URL_CHARS} characters", field=field)
     if any(ch.isspace() or ord(ch) < 32 for ch in url):
         raise InvalidInput("must not contain spaces or control characters", field=field)
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # an unclosed or non-IP "[...]" host
+        raise InvalidInput("is not a valid URL", field=field) from exc
     if parts.scheme.lower() not in {"http", "https"}:
         raise InvalidInput("must start with http:// or https://", field=field)
     try:

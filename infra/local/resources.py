@@ -48,7 +48,7 @@ def deploy(
     *,
     endpoint_url: str,
     region: str,
-    table_prefix: str,
+    name_prefix: str,
     email_sender: str,
     stack_name: str = "vigil-local",
     template_path: Path = TEMPLATE_PATH,
@@ -61,7 +61,7 @@ def deploy(
     cfn.create_stack(
         StackName=stack_name,
         TemplateBody=template_path.read_text(),
-        Parameters=[{"ParameterKey": "TablePrefix", "ParameterValue": table_prefix}],
+        Parameters=[{"ParameterKey": "NamePrefix", "ParameterValue": name_prefix}],
     )
     deadline = time.monotonic() + timeout_seconds
     while True:

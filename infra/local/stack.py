@@ -27,7 +27,7 @@ from typing import Any
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
-TABLE_PREFIX = "vigil-local-"
+NAME_PREFIX = "vigil-local-"
 
 log = logging.getLogger("vigil.local")
 
@@ -73,7 +73,7 @@ def stage_environment(config: LocalConfig, env: MutableMapping[str, str]) -> Non
     env["AWS_DEFAULT_REGION"] = env["AWS_REGION"] = REGION
     env["AWS_ENDPOINT_URL"] = config.aws_endpoint
     env["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"
-    env["VIGIL_TABLE_PREFIX"] = TABLE_PREFIX
+    env["VIGIL_NAME_PREFIX"] = NAME_PREFIX
     env.setdefault("VIGIL_JWT_SECRET", secrets.token_urlsafe(48))
     env.setdefault("VIGIL_PUBLIC_URL", config.api_url)
     env.setdefault("VIGIL_ALLOW_PRIVATE_TARGETS", "1")
@@ -83,7 +83,7 @@ def stream_variables(stream_arns: dict[str, str]) -> dict[str, str]:
     """vigil-local-incidents -> VIGIL_INCIDENTS_STREAM_ARN: handlers find their stream by name."""
     variables = {}
     for table_name, arn in stream_arns.items():
-        short = table_name.removeprefix(TABLE_PREFIX).upper().replace("-", "_")
+        short = table_name.removeprefix(NAME_PREFIX).upper().replace("-", "_")
         variables[f"VIGIL_{short}_STREAM_ARN"] = arn
     return variables
 
@@ -124,7 +124,7 @@ class LocalStack:
         deployed = deploy(
             endpoint_url=config.aws_endpoint,
             region=REGION,
-            table_prefix=TABLE_PREFIX,
+            name_prefix=NAME_PREFIX,
             email_sender=os.environ["VIGIL_EMAIL_FROM"],
         )
         os.environ.update(stream_variables(deployed.stream_arns))

@@ -3,10 +3,14 @@
 import json
 import logging
 import re
+import threading
+import time
 import uuid
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import boto3
 import pytest
 import requests
 from chalice.test import Client
@@ -30,7 +34,7 @@ def stack(moto_endpoint) -> DeployedStack:
     return deploy(
         endpoint_url=moto_endpoint,
         region="us-east-1",
-        table_prefix="vigil-test-",
+        name_prefix="vigil-test-",
         email_sender="Vigil <vigil@example.com>",
         stack_name="vigil-test",
     )
@@ -180,3 +184,112 @@ def new_org(api: Api):
         return reply.body
 
     return make
+
+
+# ---- monitoring: a target to probe and the probe queue -------------------------------------------
+
+
+class Target:
+    """A local HTTP server whose answer the test sets: status, body, delay."""
+
+    def __init__(self) -> None:
+        self.status = 200
+        self.body = b"all good"
+        self.delay = 0.0
+        self.hits = 0
+        target = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                target.hits += 1
+                time.sleep(target.delay)
+                self.send_response(target.status)
+                self.send_header("Content-Length", str(len(target.body)))
+                self.end_headers()
+                self.wfile.write(target.body)
+
+            do_HEAD = do_POST = do_GET
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/health"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def target():
+    server = Target()
+    yield server
+    server.close()
+
+
+class ProbeQueue:
+    """The probe queue of the deployed stack, drained by calling the checker as Lambda would."""
+
+    def __init__(self, url: str) -> None:
+        self.sqs = boto3.client("sqs", region_name="us-east-1")
+        self.url = url
+        self.arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+
+    def receive(self, max_messages: int = 10) -> list[dict]:
+        response = self.sqs.receive_message(
+            QueueUrl=self.url,
+            MaxNumberOfMessages=max_messages,
+            WaitTimeSeconds=0,
+            MessageSystemAttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        return response.get("Messages", [])
+
+    def event(self, messages: list[dict]) -> dict:
+        from infra.local.pump import sqs_event_record
+
+        return {"Records": [sqs_event_record(m, queue_arn=self.arn, region="us-east-1") for m in messages]}
+
+    def purge(self) -> None:
+        while self.receive():
+            pass
+
+    def run_checker(self, *, rounds: int = 3) -> list[dict]:
+        """Receive what is visible and hand it to the checker; returns the events it handled."""
+        from chalicelib.events.probes import probe_batch
+
+        handled = []
+        for _ in range(rounds):
+            messages = self.receive()
+            if not messages:
+                break
+            event = self.event(messages)
+            response = probe_batch(event, None)
+            failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+            done = [m for m in messages if m["MessageId"] not in failed]
+            if done:
+                self.sqs.delete_message_batch(
+                    QueueUrl=self.url,
+                    Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+                )
+            handled.append(event)
+        return handled
+
+
+@pytest.fixture(scope="session")
+def probe_queue(stack) -> ProbeQueue:
+    return ProbeQueue(stack.queue_urls["vigil-test-probes"])
+
+
+@pytest.fixture
+def monitored_org(api, new_account, new_org):
+    """An org with an admin; returns (org_id, admin account)."""
+    owner = new_account()
+    org = new_org(owner, name="Monitoring")
+    return org["id"], owner

@@ -1,0 +1,318 @@
+"""/v1/orgs/{org_id}/services: monitors, their check history and metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from chalicelib.api.access import require_member
+from chalicelib.api.fields import Name, RequestModel, ResponseModel
+from chalicelib.api.http import (
+    PAGE_PARAMS,
+    QueryParam,
+    VigilBlueprint,
+    is_plausible_id,
+    page_params,
+    parse_body,
+)
+from chalicelib.domain.checks import CheckRecord
+from chalicelib.domain.clock import iso, now_seconds
+from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.domain.roles import Role
+from chalicelib.domain.service_config import ServiceConfig
+from chalicelib.models.services import Service
+from chalicelib.usecases import history, services
+
+bp = VigilBlueprint(__name__)
+TAGS = ("services",)
+MAX_HOURS = 720
+MAX_DAYS = 365
+
+Severity = Literal["low", "medium", "high", "critical"]
+Method = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+class ServiceFields(RequestModel):
+    url: str = Field(max_length=2048, description="http(s) URL to probe")
+    method: Method = "GET"
+    interval_seconds: int = Field(default=60, ge=1, le=86_400, description="From VIGIL_MIN_INTERVAL_SECONDS")
+    timeout_seconds: int = Field(default=10, ge=1, le=60, description="Below interval_seconds")
+    expected_status: str = Field(default="200-399", max_length=200, examples=["200-299,301"])
+    keyword: str | None = Field(default=None, max_length=1000, description="The body must contain it")
+    failure_threshold: int = Field(default=2, ge=1, le=10)
+    recovery_threshold: int = Field(default=1, ge=1, le=10)
+    severity: Severity = "high"
+    escalation_policy_id: str | None = Field(default=None, max_length=64)
+    headers: dict[str, str] = Field(default_factory=dict, max_length=20)
+    enabled: bool = True
+    public: bool = False
+
+
+class CreateServiceRequest(ServiceFields):
+    name: Name
+
+
+class UpdateServiceRequest(RequestModel):
+    name: Name | None = None
+    url: str | None = Field(default=None, max_length=2048)
+    method: Method | None = None
+    interval_seconds: int | None = Field(default=None, ge=1, le=86_400)
+    timeout_seconds: int | None = Field(default=None, ge=1, le=60)
+    expected_status: str | None = Field(default=None, max_length=200)
+    keyword: str | None = Field(default=None, max_length=1000)
+    failure_threshold: int | None = Field(default=None, ge=1, le=10)
+    recovery_threshold: int | None = Field(default=None, ge=1, le=10)
+    severity: Severity | None = None
+    escalation_policy_id: str | None = Field(default=None, max_length=64)
+    headers: dict[str, str] | None = Field(default=None, max_length=20)
+    enabled: bool | None = None
+    public: bool | None = None
+
+    @model_validator(mode="after")
+    def _only_optional_fields_may_be_null(self) -> UpdateServiceRequest:
+        for name in self.model_fields_set:
+            if getattr(self, name) is None and name not in NULLABLE:
+                raise ValueError(f"{name}: must not be null")
+        return self
+
+
+NULLABLE = {"keyword", "escalation_policy_id"}
+
+
+class ServiceOut(ResponseModel):
+    id: str
+    org_id: str
+    name: str
+    url: str
+    method: str
+    interval_seconds: int
+    timeout_seconds: int
+    expected_status: str
+    keyword: str | None
+    failure_threshold: int
+    recovery_threshold: int
+    severity: Severity
+    escalation_policy_id: str | None
+    headers: dict[str, str]
+    enabled: bool
+    public: bool
+    status: Literal["pending", "up", "down", "paused"]
+    down_since: str | None
+    open_incident_id: str | None
+    created_at: str
+    updated_at: str
+
+
+class ServiceList(ResponseModel):
+    items: list[ServiceOut]
+    next_cursor: str | None
+
+
+class CheckOut(ResponseModel):
+    checked_at: str
+    status: Literal["up", "down", "missed"]
+    response_time_ms: int | None
+    status_code: int | None
+    error: str | None
+
+
+class CheckList(ResponseModel):
+    items: list[CheckOut]
+    next_cursor: str | None
+
+
+class Queued(ResponseModel):
+    status: str
+    service_id: str
+
+
+def service_to_api(service: Service, *, role: Role) -> dict[str, Any]:
+    config = services.config_of(service)
+    headers = dict(config.headers)
+    if not role.at_least(Role.USER):
+        headers = {name: "********" for name in headers}  # probe credentials are not for viewers
+    return {
+        "id": service.service_id,
+        "org_id": service.org_id,
+        "name": config.name,
+        "url": config.url,
+        "method": config.method,
+        "interval_seconds": config.interval_seconds,
+        "timeout_seconds": config.timeout_seconds,
+        "expected_status": config.expected_status,
+        "keyword": config.keyword,
+        "failure_threshold": config.failure_threshold,
+        "recovery_threshold": config.recovery_threshold,
+        "severity": config.severity,
+        "escalation_policy_id": config.escalation_policy_id,
+        "headers": headers,
+        "enabled": config.enabled,
+        "public": config.public,
+        "status": service.status,
+        "down_since": iso(service.down_since) if service.down_since else None,
+        "open_incident_id": service.open_incident_id,
+        "last_checked_at": iso(service.last_checked_at) if service.last_checked_at else None,
+        "created_at": iso(service.created_at),
+        "updated_at": iso(service.updated_at),
+    }
+
+
+def check_to_api(record: CheckRecord) -> dict[str, Any]:
+    return {
+        "checked_at": iso(record.checked_at),
+        "status": record.status,
+        "response_time_ms": record.response_time_ms,
+        "status_code": record.status_code,
+        "error": record.error,
+    }
+
+
+def _service_id(service_id: str) -> str:
+    if not is_plausible_id(service_id):
+        raise NotFound("service not found")
+    return service_id
+
+
+def int_param(name: str, *, default: int, low: int, high: int) -> int:
+    params: Mapping[str, str] = bp.current_request.query_params or {}
+    raw = params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise InvalidInput(f"must be an integer from {low} to {high}", field=name) from exc
+    if not low <= value <= high:
+        raise InvalidInput(f"must be an integer from {low} to {high}", field=name)
+    return value
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/services",
+    methods=("POST",),
+    summary="Monitor a URL (role user); it is checked at once, then every interval",
+    status=201,
+    body=CreateServiceRequest,
+    response=ServiceOut,
+    tags=TAGS,
+)
+def create_service(org_id: str) -> dict[str, Any]:
+    actor = require_member(bp.current_request, org_id, min_role=Role.USER)
+    request = parse_body(bp.current_request, CreateServiceRequest)
+    service = services.create_service(org_id, actor.user_id, ServiceConfig(**request.model_dump()))
+    return service_to_api(service, role=actor.role)
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/services",
+    summary="Services of an organization, newest first",
+    response=ServiceList,
+    tags=TAGS,
+    query=PAGE_PARAMS,
+    errors=(400,),
+)
+def list_services(org_id: str) -> dict[str, Any]:
+    actor = require_member(bp.current_request, org_id)
+    limit, cursor = page_params(bp.current_request)
+    page = services.list_services(org_id, limit=limit, cursor=cursor)
+    return {
+        "items": [service_to_api(s, role=actor.role) for s in page.items],
+        "next_cursor": page.next_cursor,
+    }
+
+
+@bp.route("/v1/orgs/{org_id}/services/{service_id}", summary="One service", response=ServiceOut, tags=TAGS)
+def get_service(org_id: str, service_id: str) -> dict[str, Any]:
+    actor = require_member(bp.current_request, org_id)
+    return service_to_api(services.get_service(org_id, _service_id(service_id)), role=actor.role)
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/services/{service_id}",
+    methods=("PATCH",),
+    summary="Change a service (role user); enabled=false pauses it",
+    body=UpdateServiceRequest,
+    response=ServiceOut,
+    tags=TAGS,
+    errors=(409,),
+)
+def update_service(org_id: str, service_id: str) -> dict[str, Any]:
+    actor = require_member(bp.current_request, org_id, min_role=Role.USER)
+    request = parse_body(bp.current_request, UpdateServiceRequest)
+    changes = {name: getattr(request, name) for name in request.model_fields_set}
+    service = services.update_service(org_id, _service_id(service_id), changes)
+    return service_to_api(service, role=actor.role)
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/services/{service_id}",
+    methods=("DELETE",),
+    summary="Stop monitoring and delete a service with its history (role user)",
+    status=204,
+    tags=TAGS,
+)
+def delete_service(org_id: str, service_id: str) -> None:
+    require_member(bp.current_request, org_id, min_role=Role.USER)
+    services.delete_service(org_id, _service_id(service_id))
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/services/{service_id}/check",
+    methods=("POST",),
+    summary="Probe a service now (role user)",
+    status=202,
+    response=Queued,
+    tags=TAGS,
+    errors=(409,),
+)
+def check_now(org_id: str, service_id: str) -> dict[str, Any]:
+    require_member(bp.current_request, org_id, min_role=Role.USER)
+    service = services.check_now(org_id, _service_id(service_id))
+    return {"status": "queued", "service_id": service.service_id}
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/services/{service_id}/checks",
+    summary="Recent checks, newest first",
+    response=CheckList,
+    tags=TAGS,
+    query=(QueryParam("hours", "How far back (1-720).", {"type": "integer", "default": 24}), *PAGE_PARAMS),
+    errors=(400,),
+)
+def list_checks(org_id: str, service_id: str) -> dict[str, Any]:
+    require_member(bp.current_request, org_id)
+    hours = int_param("hours", default=24, low=1, high=MAX_HOURS)
+    limit, cursor = page_params(bp.current_request)
+    service = services.get_service(org_id, _service_id(service_id))
+    page = history.recent_checks(service, hours=hours, now=now_seconds(), limit=limit, cursor=cursor)
+    return {"items": [check_to_api(c) for c in page.items], "next_cursor": page.next_cursor}
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/services/{service_id}/metrics",
+    summary="Uptime, incidents, MTTR/MTTA, downtime and response times over the last days",
+    tags=TAGS,
+    query=(QueryParam("days", "How far back (1-365).", {"type": "integer", "default": 30}),),
+    errors=(400,),
+)
+def service_metrics(org_id: str, service_id: str) -> dict[str, Any]:
+    require_member(bp.current_request, org_id)
+    days = int_param("days", default=30, low=1, high=MAX_DAYS)
+    service = services.get_service(org_id, _service_id(service_id))
+    return history.metrics_for(service, days=days, now=now_seconds()).to_api()
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/metrics",
+    summary="Metrics of every service of the organization, and totals",
+    tags=TAGS,
+    query=(QueryParam("days", "How far back (1-365).", {"type": "integer", "default": 30}),),
+    errors=(400,),
+)
+def org_metrics(org_id: str) -> dict[str, Any]:
+    require_member(bp.current_request, org_id)
+    days = int_param("days", default=30, low=1, high=MAX_DAYS)
+    per_service, totals = history.org_metrics(services.all_services(org_id), days=days, now=now_seconds())
+    return {"services": [m.to_api() for m in per_service], "totals": totals}

@@ -1,0 +1,84 @@
+"""Rules for a service's configuration that depend on each other or on the deployment."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.status_codes import StatusRanges
+from chalicelib.domain.targets import check_url
+
+MAX_INTERVAL_SECONDS = 86_400
+MAX_TIMEOUT_SECONDS = 60
+MAX_HEADERS = 20
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+SEVERITIES = ("low", "medium", "high", "critical")
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
+_HOP_BY_HOP = {"host", "content-length", "transfer-encoding", "connection", "upgrade", "te", "trailer"}
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    name: str
+    url: str
+    method: str = "GET"
+    interval_seconds: int = 60
+    timeout_seconds: int = 10
+    expected_status: str = "200-399"
+    keyword: str | None = None
+    failure_threshold: int = 2
+    recovery_threshold: int = 1
+    severity: str = "high"
+    escalation_policy_id: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    enabled: bool = True
+    public: bool = False
+
+    def with_changes(self, changes: Mapping[str, object]) -> ServiceConfig:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def check_service_config(config: ServiceConfig, *, min_interval: int, allow_private: bool) -> ServiceConfig:
+    """The config, normalized; InvalidInput naming the first field that breaks a rule."""
+    url = check_url(config.url, allow_private=allow_private)
+    method = config.method.upper()
+    if method not in METHODS:
+        raise InvalidInput(f"must be one of {', '.join(METHODS)}", field="method")
+    if not min_interval <= config.interval_seconds <= MAX_INTERVAL_SECONDS:
+        raise InvalidInput(f"must be from {min_interval} to {MAX_INTERVAL_SECONDS}", field="interval_seconds")
+    if not 1 <= config.timeout_seconds <= MAX_TIMEOUT_SECONDS:
+        raise InvalidInput(f"must be from 1 to {MAX_TIMEOUT_SECONDS}", field="timeout_seconds")
+    if config.timeout_seconds >= config.interval_seconds:
+        raise InvalidInput("must be below interval_seconds", field="timeout_seconds")
+    expected = str(StatusRanges.parse(config.expected_status))
+    for name, value in (
+        ("failure_threshold", config.failure_threshold),
+        ("recovery_threshold", config.recovery_threshold),
+    ):
+        if not 1 <= value <= 10:
+            raise InvalidInput("must be from 1 to 10", field=name)
+    if config.severity not in SEVERITIES:
+        raise InvalidInput(f"must be one of {', '.join(SEVERITIES)}", field="severity")
+    if config.keyword is not None and not config.keyword:
+        raise InvalidInput("must not be empty (omit it or send null)", field="keyword")
+    headers = check_headers(config.headers)
+    return replace(config, url=url, method=method, expected_status=expected, headers=headers)
+
+
+def check_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    if len(headers) > MAX_HEADERS:
+        raise InvalidInput(f"may have at most {MAX_HEADERS} entries", field="headers")
+    checked = {}
+    for name, value in headers.items():
+        if not _HEADER_NAME.match(name):
+            raise InvalidInput(f"{name!r} is not a valid header name", field="headers")
+        if name.lower() in _HOP_BY_HOP:
+            raise InvalidInput(f"{name!r} is set by the prober itself", field="headers")
+        if not isinstance(value, str) or len(value) > 1000 or any(ch in value for ch in "\r\n\x00"):
+            raise InvalidInput(
+                f"{name!r} must be a single-line string of at most 1000 characters", field="headers"
+            )
+        checked[name] = value
+    return checked

@@ -1,0 +1,89 @@
+"""Monitored services: configuration and the state of their monitor.
+
+Table ``services``: hash ``org_id``, range ``service_id``. The sparse GSI
+``by-schedule`` (hash ``sched_interval``, range ``sched_offset``, keys only)
+holds enabled services; the scheduler queries it per interval in use, which
+the ``_scheduler`` item records. State moves by conditional writes on
+``version``, so racing checkers and redeliveries agree on one transition.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    MapAttribute,
+    NumberAttribute,
+    NumberSetAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from chalicelib.settings import settings
+
+SCHEDULER_PARTITION = "_scheduler"  # not an org: the scheduler's own bookkeeping
+
+
+class ServicesBySchedule(GlobalSecondaryIndex["Service"]):
+    class Meta:
+        index_name = "by-schedule"
+        projection = KeysOnlyProjection()
+
+    sched_interval = NumberAttribute(hash_key=True)
+    sched_offset = NumberAttribute(range_key=True)
+
+
+class Service(Model):
+    class Meta:
+        table_name = settings.table("services")
+        region = settings.region
+
+    org_id = UnicodeAttribute(hash_key=True)
+    service_id = UnicodeAttribute(range_key=True)
+
+    name = UnicodeAttribute()
+    url = UnicodeAttribute()
+    method = UnicodeAttribute(default="GET")
+    interval_seconds = NumberAttribute()
+    timeout_seconds = NumberAttribute()
+    expected_status = UnicodeAttribute(default="200-399")
+    keyword = UnicodeAttribute(null=True)
+    failure_threshold = NumberAttribute(default=2)
+    recovery_threshold = NumberAttribute(default=1)
+    severity = UnicodeAttribute(default="high")
+    escalation_policy_id = UnicodeAttribute(null=True)
+    headers = MapAttribute[str, str](default=dict)
+    enabled = BooleanAttribute(default=True)
+    public = BooleanAttribute(default=False)
+    created_at = NumberAttribute()
+    updated_at = NumberAttribute()
+    created_by = UnicodeAttribute()
+
+    # The monitor's state.
+    status = UnicodeAttribute(default="pending")
+    consecutive_failures = NumberAttribute(default=0)
+    consecutive_successes = NumberAttribute(default=0)
+    version = NumberAttribute(default=0)
+    last_counted_at = NumberAttribute(default=0)  # scheduled time of the last check that moved the state
+    down_since = NumberAttribute(null=True)
+    open_incident_id = UnicodeAttribute(null=True)
+    last_checked_at = NumberAttribute(null=True)  # written on transitions only; buckets have the rest
+
+    # Present only while enabled (sparse index).
+    sched_interval = NumberAttribute(null=True)
+    sched_offset = NumberAttribute(null=True)
+
+    by_schedule = ServicesBySchedule()
+
+
+class SchedulerState(Model):
+    """Intervals in use and how far probes have been dispatched; one item."""
+
+    class Meta:
+        table_name = settings.table("services")
+        region = settings.region
+
+    org_id = UnicodeAttribute(hash_key=True, default=SCHEDULER_PARTITION)
+    service_id = UnicodeAttribute(range_key=True, default="state")
+    intervals = NumberSetAttribute(default=set)
+    dispatched_until = NumberAttribute(default=0)

@@ -1,0 +1,272 @@
+"""The checker: probe a batch of jobs concurrently, record each result, move each monitor.
+
+Idempotent by construction, because SQS delivers at least once:
+- a result is recorded by one UpdateItem on its hour bucket, conditioned on its
+  scheduled second not being recorded yet;
+- a state change is a conditional write on the service's ``version`` and only
+  counts checks scheduled after the last one that moved the state
+  (``last_counted_at``), so a redelivered or stale job moves nothing;
+- opening an incident is part of the same transaction as the move to ``down``:
+  two checkers racing on one service open one incident.
+A steady-state check (nothing changed) is therefore exactly one write.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.adapters.probe_queue import ProbeJob
+from chalicelib.adapters.prober import ProbeRequest, ProbeResult, probe_all
+from chalicelib.domain.checks import HOUR, CheckRecord, hour_of, pack
+from chalicelib.domain.metrics import SEVERITIES, Rollup
+from chalicelib.domain.monitoring import CheckOutcome, MonitorState, MonitorStatus, Thresholds, next_state
+from chalicelib.domain.schedule import is_missed
+from chalicelib.domain.status_codes import StatusRanges
+from chalicelib.models.checks import (
+    HISTOGRAM_ATTRIBUTES,
+    SEVERITY_ATTRIBUTES,
+    DailyRollup,
+    HourBucket,
+    service_key,
+)
+from chalicelib.models.incidents import Incident
+from chalicelib.models.services import SCHEDULER_PARTITION, Service
+from chalicelib.settings import settings
+from chalicelib.usecases import incidents
+from chalicelib.usecases.dynamo import condition_failed, transaction_connection
+
+logger = Logger(service="vigil", child=True, level=settings.log_level)
+
+DAY = 86_400
+MAX_TRANSITION_ATTEMPTS = 4
+
+
+@dataclass(frozen=True)
+class CheckedJob:
+    job: ProbeJob
+    record: CheckRecord | None  # None: nothing to record (service gone or paused)
+
+
+def load_services(jobs: Sequence[ProbeJob]) -> dict[tuple[str, str], Service]:
+    keys = {(job.org_id, job.service_id) for job in jobs if job.org_id != SCHEDULER_PARTITION}
+    if not keys:
+        return {}
+    return {(s.org_id, s.service_id): s for s in Service.batch_get(list(keys), consistent_read=True)}
+
+
+def run_checks(jobs: Sequence[ProbeJob], *, started_at: float | None = None) -> list[CheckedJob]:
+    """Probe every job of the batch at once (each with its own timeout) and make its record."""
+    services = load_services(jobs)
+    now = time.time() if started_at is None else started_at
+    to_probe: list[tuple[int, ProbeRequest]] = []
+    checked: list[CheckedJob | None] = []
+    for job in jobs:
+        service = services.get((job.org_id, job.service_id))
+        if service is None or not service.enabled:
+            checked.append(CheckedJob(job, None))
+        elif is_missed(job.scheduled_at, now, int(service.interval_seconds)):
+            checked.append(
+                CheckedJob(job, CheckRecord(job.scheduled_at, "missed", None, None, "ran too late"))
+            )
+        else:
+            to_probe.append((len(checked), _probe_request(service)))
+            checked.append(None)
+    results = probe_all([request for _, request in to_probe], max_workers=settings.probe_concurrency)
+    for (position, _), result in zip(to_probe, results, strict=True):
+        job = jobs[position]
+        checked[position] = CheckedJob(job, _record(job, result))
+    return [c for c in checked if c is not None]
+
+
+def _probe_request(service: Service) -> ProbeRequest:
+    headers = (
+        service.headers.as_dict() if hasattr(service.headers, "as_dict") else dict(service.headers or {})
+    )
+    return ProbeRequest(
+        url=service.url,
+        method=service.method,
+        headers=headers,
+        timeout_seconds=float(service.timeout_seconds),
+        expected_status=StatusRanges.parse(service.expected_status),
+        keyword=service.keyword,
+        allow_private=settings.allow_private_targets,
+    )
+
+
+def _record(job: ProbeJob, result: ProbeResult) -> CheckRecord:
+    return CheckRecord(
+        checked_at=job.scheduled_at,
+        status="up" if result.up else "down",
+        response_time_ms=result.response_time_ms,
+        status_code=result.status_code,
+        error=None if result.up else result.error,
+    )
+
+
+# ---- recording ----------------------------------------------------------------------------------
+
+
+def record(checked: CheckedJob) -> None:
+    """Move the monitor (if the check says so), then store the check. Safe to repeat."""
+    if checked.record is None:
+        return
+    apply_to_monitor(checked.job, checked.record)
+    store_check(checked.job, checked.record)
+
+
+def store_check(job: ProbeJob, record: CheckRecord) -> bool:
+    """One UpdateItem on the hour bucket; False when this scheduled second was already stored."""
+    hour = hour_of(record.checked_at)
+    second = record.checked_at - hour
+    counters = Rollup.of_check(
+        up=None if record.status == "missed" else record.status == "up",
+        response_time_ms=record.response_time_ms,
+    )
+    actions: list[Any] = [
+        HourBucket.seconds.add({second}),
+        HourBucket.checks.set((HourBucket.checks | []).append([pack(record)])),
+        HourBucket.unfolded_hour.set(HourBucket.unfolded_hour | hour),
+        HourBucket.expires_at.set(hour + HOUR + settings.check_retention_seconds),
+    ]
+    for attribute, value in (
+        (HourBucket.total_checks, counters.total_checks),
+        (HourBucket.failed_checks, counters.failed_checks),
+        (HourBucket.missed_checks, counters.missed_checks),
+        (HourBucket.response_time_sum_ms, counters.response_time_sum_ms),
+        (HourBucket.response_time_count, counters.response_time_count),
+    ):
+        if value:
+            actions.append(attribute.add(value))
+    for name, count in zip(HISTOGRAM_ATTRIBUTES, counters.histogram, strict=True):
+        if count:
+            actions.append(getattr(HourBucket, name).add(count))
+    bucket = HourBucket(service_key(job.org_id, job.service_id), hour)
+    try:
+        bucket.update(
+            actions=actions,
+            condition=HourBucket.seconds.does_not_exist() | ~HourBucket.seconds.contains(second),
+        )
+    except UpdateError as exc:
+        if condition_failed(exc):
+            return False  # the same job, delivered again
+        raise
+    return True
+
+
+def apply_to_monitor(job: ProbeJob, record: CheckRecord) -> None:
+    """Conditional on the version read; on a lost race, read again and decide again."""
+    outcome = CheckOutcome(record.status)
+    for _ in range(MAX_TRANSITION_ATTEMPTS):
+        try:
+            service = Service.get(job.org_id, job.service_id, consistent_read=True)
+        except Service.DoesNotExist:
+            return
+        if not service.enabled or record.checked_at <= int(service.last_counted_at or 0):
+            return  # paused, or an older or repeated check: it says nothing new
+        state = MonitorState(
+            MonitorStatus(service.status),
+            int(service.consecutive_failures),
+            int(service.consecutive_successes),
+        )
+        transition = next_state(
+            state, outcome, Thresholds(int(service.failure_threshold), int(service.recovery_threshold))
+        )
+        if not transition.changed:
+            return
+        try:
+            _write_transition(
+                service,
+                transition.state,
+                record,
+                started=transition.outage_started,
+                ended=transition.outage_ended,
+            )
+            return
+        except (UpdateError, TransactWriteError) as exc:
+            if not condition_failed(exc):
+                raise
+            logger.info(
+                "lost a race on a monitor; reading it again", extra={"service_id": service.service_id}
+            )
+    logger.warning("gave up moving a monitor after repeated races", extra={"service_id": job.service_id})
+
+
+def _write_transition(
+    service: Service, state: MonitorState, record: CheckRecord, *, started: bool, ended: bool
+) -> None:
+    at = record.checked_at
+    actions: list[Any] = [
+        Service.status.set(state.status.value),
+        Service.consecutive_failures.set(state.consecutive_failures),
+        Service.consecutive_successes.set(state.consecutive_successes),
+        Service.last_counted_at.set(at),
+        Service.last_checked_at.set(at),
+        Service.version.add(1),
+    ]
+    condition = Service.version == service.version
+    if not started and not ended:
+        service.update(actions=actions, condition=condition)
+        return
+    key = service_key(service.org_id, service.service_id)
+    with TransactWrite(connection=transaction_connection()) as tx:
+        if started:
+            incident = incidents.new_monitor_incident(
+                org_id=service.org_id,
+                service_id=service.service_id,
+                service_name=service.name,
+                url=service.url,
+                severity=service.severity,
+                at=at,
+                error=record.error,
+                status_code=record.status_code,
+            )
+            actions += [Service.down_since.set(at), Service.open_incident_id.set(incident.incident_id)]
+            tx.update(service, actions=actions, condition=condition)
+            tx.save(incident, condition=Incident.incident_id.does_not_exist())
+            tx.update(
+                DailyRollup(key, at // DAY),
+                actions=[DailyRollup.incident_count.add(1), _severity_attribute(service.severity).add(1)],
+            )
+            logger.info(
+                "outage started",
+                extra={"service_id": service.service_id, "incident_id": incident.incident_id},
+            )
+        else:
+            down_since = int(service.down_since or at)
+            actions += [Service.down_since.remove(), Service.open_incident_id.remove()]
+            tx.update(service, actions=actions, condition=condition)
+            rollup_actions: list[Any] = [DailyRollup.downtime_seconds.add(max(at - down_since, 0))]
+            if service.open_incident_id:
+                opened = _incident_created_at(service.org_id, service.open_incident_id)
+                tx.update(
+                    Incident(service.org_id, service.open_incident_id),
+                    actions=incidents.resolve_actions(service.org_id, at=at, note="the monitor recovered"),
+                    condition=Incident.incident_id.exists() & (Incident.status != "resolved"),
+                )
+                if opened is not None:
+                    rollup_actions += [
+                        DailyRollup.resolved_count.add(1),
+                        DailyRollup.resolve_seconds_sum.add(max(at - opened, 0)),
+                    ]
+            tx.update(DailyRollup(key, at // DAY), actions=rollup_actions)
+            logger.info("outage ended", extra={"service_id": service.service_id})
+
+
+def _incident_created_at(org_id: str, incident_id: str) -> int | None:
+    """None when someone resolved it by hand already: the transaction then skips it."""
+    try:
+        incident = Incident.get(org_id, incident_id, consistent_read=True)
+    except Incident.DoesNotExist:
+        return None
+    return None if incident.status == "resolved" else int(incident.created_at)
+
+
+def _severity_attribute(severity: str) -> Any:
+    return SEVERITY_ATTRIBUTES[severity if severity in SEVERITIES else "high"]

@@ -1,0 +1,156 @@
+"""Check history and metrics, read from hour buckets and daily rollups.
+
+The dashboard's reads do not grow with history: a metrics request is one
+Query of daily rollups (a year of them fits in one page) plus one Query of the
+last few hour buckets that are not folded into their day yet.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from pynamodb.exceptions import UpdateError
+
+from chalicelib.adapters.secrets import jwt_secret
+from chalicelib.domain.checks import HOUR, CheckRecord, hour_of, unpack
+from chalicelib.domain.metrics import Rollup, ServiceMetrics, org_totals, service_metrics
+from chalicelib.models.checks import HISTOGRAM_ATTRIBUTES, DailyRollup, HourBucket, service_key
+from chalicelib.models.services import Service
+from chalicelib.security.cursors import decode_cursor, encode_cursor
+from chalicelib.settings import settings
+from chalicelib.usecases.dynamo import condition_failed
+from chalicelib.usecases.pagination import Page
+
+logger = Logger(service="vigil", child=True, level=settings.log_level)
+
+DAY = 86_400
+FOLD_GRACE_SECONDS = 300  # late checks of an hour still land in its bucket before it is folded
+FOLD_LOOKBACK_HOURS = 6
+UNFOLDED_HOURS = 3  # at most this many recent buckets can be unfolded when the fold runs every minute
+
+
+# ---- folding hours into days --------------------------------------------------------------------
+
+
+def fold_complete_hours(*, now: int) -> int:
+    """Fold every bucket of the recent complete hours into its daily rollup; returns how many."""
+    folded = 0
+    last_foldable = hour_of(now - FOLD_GRACE_SECONDS) - HOUR
+    for hour in range(last_foldable - (FOLD_LOOKBACK_HOURS - 1) * HOUR, last_foldable + 1, HOUR):
+        for entry in HourBucket.by_unfolded_hour.query(hour):
+            if fold_bucket(entry.service_key, hour):
+                folded += 1
+    return folded
+
+
+def fold_bucket(key: str, hour: int) -> bool:
+    """ADD the bucket's counters to its day once (``folded_hours`` says so), then drop it from the index."""
+    try:
+        bucket = HourBucket.get(key, hour, consistent_read=True)
+    except HourBucket.DoesNotExist:
+        return False
+    counters = bucket.check_counters()
+    actions: list[Any] = [DailyRollup.folded_hours.add({hour})]
+    for attribute, value in (
+        (DailyRollup.total_checks, counters.total_checks),
+        (DailyRollup.failed_checks, counters.failed_checks),
+        (DailyRollup.missed_checks, counters.missed_checks),
+        (DailyRollup.response_time_sum_ms, counters.response_time_sum_ms),
+        (DailyRollup.response_time_count, counters.response_time_count),
+    ):
+        if value:
+            actions.append(attribute.add(value))
+    for name, count in zip(HISTOGRAM_ATTRIBUTES, counters.histogram, strict=True):
+        if count:
+            actions.append(getattr(DailyRollup, name).add(count))
+    did_fold = True
+    try:
+        DailyRollup(key, hour // DAY).update(
+            actions=actions,
+            condition=DailyRollup.folded_hours.does_not_exist() | ~DailyRollup.folded_hours.contains(hour),
+        )
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise
+        did_fold = False  # folded before; a late check re-listed the bucket
+    bucket.update(actions=[HourBucket.unfolded_hour.remove()])
+    return did_fold
+
+
+# ---- metrics ------------------------------------------------------------------------------------
+
+
+def rollup_since(key: str, *, days: int, now: int) -> Rollup:
+    """Counters of the last ``days`` UTC days including today: the days' rollups plus the recent
+    hours not folded yet."""
+    first_day = now // DAY - days + 1
+    total = Rollup()
+    folded: set[int] = set()
+    for daily in DailyRollup.query(key, DailyRollup.day >= first_day):
+        total = total + daily.rollup()
+        folded |= {int(h) for h in (daily.folded_hours or set())}
+    recent_from = max(hour_of(now) - UNFOLDED_HOURS * HOUR, first_day * DAY)
+    for bucket in HourBucket.query(key, HourBucket.hour >= recent_from, attributes_to_get=_COUNTER_NAMES):
+        if int(bucket.hour) not in folded:
+            total = total + bucket.check_counters()
+    return total
+
+
+_COUNTER_NAMES = ["service_key", "hour", "n", "f", "m", "rs", "rc", *HISTOGRAM_ATTRIBUTES]
+
+
+def metrics_for(service: Service, *, days: int, now: int) -> ServiceMetrics:
+    rollup = rollup_since(service_key(service.org_id, service.service_id), days=days, now=now)
+    down_since = int(service.down_since) if service.status == "down" and service.down_since else None
+    return service_metrics(
+        service_id=service.service_id, status=service.status, rollup=rollup, down_since=down_since, now=now
+    )
+
+
+def org_metrics(
+    services: Sequence[Service], *, days: int, now: int
+) -> tuple[list[ServiceMetrics], dict[str, object]]:
+    per_service = [metrics_for(service, days=days, now=now) for service in services]
+    return per_service, org_totals(per_service)
+
+
+# ---- raw checks ---------------------------------------------------------------------------------
+
+
+def recent_checks(
+    service: Service, *, hours: int, now: int, limit: int, cursor: str | None
+) -> Page[CheckRecord]:
+    """Checks of the last ``hours`` hours, newest first, ``limit`` at a time."""
+    key = service_key(service.org_id, service.service_id)
+    scope = f"checks:{key}"
+    before = now + 1
+    if cursor is not None:
+        before = int(decode_cursor(cursor, scope=scope, secret=jwt_secret()).get("before", now + 1))
+    since = now - hours * HOUR
+    found: list[CheckRecord] = []
+    for record in _newest_first(key, since=since, before=before):
+        found.append(record)
+        if len(found) > limit:
+            break
+    if len(found) <= limit:
+        return Page(items=found, next_cursor=None)
+    page = found[:limit]
+    token = encode_cursor({"before": page[-1].checked_at}, scope=scope, secret=jwt_secret())
+    return Page(items=page, next_cursor=token)
+
+
+def _newest_first(key: str, *, since: int, before: int) -> Iterator[CheckRecord]:
+    buckets = HourBucket.query(
+        key,
+        HourBucket.hour.between(hour_of(since), hour_of(before)),
+        scan_index_forward=False,
+        attributes_to_get=["service_key", "hour", "c"],
+    )
+    for bucket in buckets:
+        records = [unpack(packed, hour=int(bucket.hour)) for packed in (bucket.checks or [])]
+        for record in heapq.nlargest(len(records), records, key=lambda r: r.checked_at):
+            if since <= record.checked_at < before:
+                yield record

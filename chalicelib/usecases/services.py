@@ -1,0 +1,219 @@
+"""Services (monitors): create, read, change, delete, and probe on demand."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, fields
+from typing import Any
+from urllib.parse import urlsplit
+
+from aws_lambda_powertools import Logger
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+from chalicelib.adapters import dns, probe_queue
+from chalicelib.adapters.probe_queue import ProbeJob, ProbeMessage
+from chalicelib.domain.clock import now_seconds
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
+from chalicelib.domain.ids import new_id
+from chalicelib.domain.monitoring import MonitorStatus
+from chalicelib.domain.schedule import phase_offset
+from chalicelib.domain.service_config import ServiceConfig, check_service_config
+from chalicelib.domain.targets import is_forbidden_address, parse_address
+from chalicelib.models.checks import DailyRollup, HourBucket, service_key
+from chalicelib.models.services import SCHEDULER_PARTITION, SchedulerState, Service
+from chalicelib.settings import settings
+from chalicelib.usecases import incidents
+from chalicelib.usecases.dynamo import condition_failed
+from chalicelib.usecases.pagination import Page, fetch_page
+
+logger = Logger(service="vigil", child=True, level=settings.log_level)
+
+CONFIG_FIELDS = tuple(f.name for f in fields(ServiceConfig))
+
+
+def config_of(service: Service) -> ServiceConfig:
+    return ServiceConfig(
+        name=service.name,
+        url=service.url,
+        method=service.method,
+        interval_seconds=int(service.interval_seconds),
+        timeout_seconds=int(service.timeout_seconds),
+        expected_status=service.expected_status,
+        keyword=service.keyword,
+        failure_threshold=int(service.failure_threshold),
+        recovery_threshold=int(service.recovery_threshold),
+        severity=service.severity,
+        escalation_policy_id=service.escalation_policy_id,
+        headers=dict(
+            service.headers.as_dict() if hasattr(service.headers, "as_dict") else service.headers or {}
+        ),
+        enabled=bool(service.enabled),
+        public=bool(service.public),
+    )
+
+
+def _checked(config: ServiceConfig) -> ServiceConfig:
+    config = check_service_config(
+        config, min_interval=settings.min_interval_seconds, allow_private=settings.allow_private_targets
+    )
+    if not settings.allow_private_targets:
+        _refuse_private_resolution(config.url)
+    return config
+
+
+def _refuse_private_resolution(url: str) -> None:
+    """A name that resolves to an internal address is refused now; the prober checks again at connect."""
+    host = urlsplit(url).hostname or ""
+    if parse_address(host) is not None:
+        return
+    if any(is_forbidden_address(address) for address in dns.resolve(host)):
+        raise InvalidInput("resolves to a private, loopback, link-local or metadata address", field="url")
+
+
+def _register_interval(interval: int) -> None:
+    SchedulerState(SCHEDULER_PARTITION, "state").update(actions=[SchedulerState.intervals.add({interval})])
+
+
+def _schedule_fields(service_id: str, config: ServiceConfig) -> dict[str, int | None]:
+    if not config.enabled:
+        return {"sched_interval": None, "sched_offset": None}
+    return {
+        "sched_interval": config.interval_seconds,
+        "sched_offset": phase_offset(service_id, config.interval_seconds),
+    }
+
+
+def create_service(org_id: str, actor_id: str, config: ServiceConfig) -> Service:
+    config = _checked(config)
+    now = now_seconds()
+    service_id = new_id()
+    values: dict[str, Any] = {**asdict(config), **_schedule_fields(service_id, config)}
+    service = Service(
+        org_id,
+        service_id,
+        **values,
+        created_at=now,
+        updated_at=now,
+        created_by=actor_id,
+        status=(MonitorStatus.PENDING if config.enabled else MonitorStatus.PAUSED).value,
+    )
+    if config.enabled:
+        _register_interval(config.interval_seconds)
+    service.save(condition=Service.service_id.does_not_exist())
+    if config.enabled:
+        enqueue_check(service, now=now)  # a new monitor is checked at once, not at its next slot
+    logger.info("service created", extra={"org_id": org_id, "service_id": service_id})
+    return service
+
+
+def list_services(org_id: str, *, limit: int, cursor: str | None) -> Page[Service]:
+    return fetch_page(
+        lambda **kw: Service.query(org_id, scan_index_forward=False, **kw),
+        limit=limit,
+        cursor=cursor,
+        scope=f"services:{org_id}",
+    )
+
+
+def all_services(org_id: str) -> list[Service]:
+    return list(Service.query(org_id))
+
+
+def get_service(org_id: str, service_id: str) -> Service:
+    if org_id == SCHEDULER_PARTITION:
+        raise NotFound("service not found")
+    try:
+        return Service.get(org_id, service_id, consistent_read=True)
+    except DoesNotExist as exc:
+        raise NotFound("service not found") from exc
+
+
+def update_service(org_id: str, service_id: str, changes: Mapping[str, Any]) -> Service:
+    service = get_service(org_id, service_id)
+    before = config_of(service)
+    after = _checked(before.with_changes(changes))
+    actions: list[Any] = [
+        getattr(Service, name).set(value)
+        for name, value in asdict(after).items()
+        if value != getattr(before, name) and value is not None
+    ]
+    actions += [
+        getattr(Service, name).remove()
+        for name, value in asdict(after).items()
+        if value is None and getattr(before, name) is not None
+    ]
+    if not actions:
+        return service
+    now = now_seconds()
+    actions += [Service.updated_at.set(now), Service.version.add(1)]
+    schedule_changed = (before.enabled, before.interval_seconds) != (after.enabled, after.interval_seconds)
+    if schedule_changed:
+        for name, value in _schedule_fields(service_id, after).items():
+            attribute = getattr(Service, name)
+            actions.append(attribute.set(value) if value is not None else attribute.remove())
+    if before.enabled and not after.enabled:
+        actions += _pause_actions()
+    elif after.enabled and not before.enabled:
+        actions += _resume_actions()
+    if after.enabled and schedule_changed:
+        _register_interval(after.interval_seconds)
+    try:
+        service.update(actions=actions, condition=Service.version == service.version)
+    except UpdateError as exc:
+        if condition_failed(exc):
+            raise Conflict("the service changed meanwhile; read it again", field="service_id") from exc
+        raise
+    if before.enabled and not after.enabled and service.open_incident_id:
+        incidents.resolve_monitor_incident(org_id, service.open_incident_id, note="monitor paused", now=now)
+    if after.enabled and not before.enabled:
+        enqueue_check(service, now=now)
+    return get_service(org_id, service_id)
+
+
+def _pause_actions() -> list[Any]:
+    return [
+        Service.status.set(MonitorStatus.PAUSED.value),
+        Service.consecutive_failures.set(0),
+        Service.consecutive_successes.set(0),
+        Service.down_since.remove(),
+        Service.open_incident_id.remove(),
+    ]
+
+
+def _resume_actions() -> list[Any]:
+    return [
+        Service.status.set(MonitorStatus.PENDING.value),
+        Service.consecutive_failures.set(0),
+        Service.consecutive_successes.set(0),
+    ]
+
+
+def delete_service(org_id: str, service_id: str) -> None:
+    service = get_service(org_id, service_id)
+    service.delete()
+    key = service_key(org_id, service_id)
+    with DailyRollup.batch_write() as rollups:
+        for rollup in DailyRollup.query(key, attributes_to_get=["service_key", "day"]):
+            rollups.delete(rollup)
+    with HourBucket.batch_write() as buckets:
+        for bucket in HourBucket.query(key, attributes_to_get=["service_key", "hour"]):
+            buckets.delete(bucket)
+    logger.info("service deleted", extra={"org_id": org_id, "service_id": service_id})
+
+
+def delete_all_services(org_id: str) -> None:
+    for service in Service.query(org_id, attributes_to_get=["org_id", "service_id"]):
+        delete_service(org_id, service.service_id)
+
+
+def enqueue_check(service: Service, *, now: int) -> None:
+    job = ProbeJob(org_id=service.org_id, service_id=service.service_id, scheduled_at=now)
+    probe_queue.send([ProbeMessage(jobs=(job,), delay_seconds=0)])
+
+
+def check_now(org_id: str, service_id: str) -> Service:
+    service = get_service(org_id, service_id)
+    if not service.enabled:
+        raise Conflict("the service is paused; enable it first", field="enabled")
+    enqueue_check(service, now=now_seconds())
+    return service
