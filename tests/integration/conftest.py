@@ -12,7 +12,6 @@ from typing import Any
 
 import boto3
 import pytest
-import requests
 from chalice.test import Client
 from moto.server import ThreadedMotoServer
 
@@ -103,15 +102,24 @@ class Api:
 
 
 class Mailbox:
-    """Reads what the app sent through the embedded SES."""
+    """Reads what the app sent through the embedded SES.
+
+    The moto server runs in this process, so its SES backend is read directly: /moto-api/data.json
+    would serialize every table of every test on each call (the e2e tests use it, as users do).
+    """
 
     def __init__(self, endpoint: str) -> None:
         self.endpoint = endpoint
 
     def messages_to(self, address: str) -> list[dict[str, Any]]:
-        data = requests.get(f"{self.endpoint}/moto-api/data.json", timeout=10).json()
-        sent = data.get("ses", {}).get("Message", [])
-        return [m for m in sent if address.lower() in [a.lower() for a in m["destinations"]["ToAddresses"]]]
+        from moto.backends import get_backend
+
+        sent = get_backend("ses")["123456789012"]["us-east-1"].sent_messages
+        return [
+            {"subject": m.subject, "body": m.body, "source": m.source, "destinations": m.destinations}
+            for m in list(sent)
+            if address.lower() in [a.lower() for a in m.destinations.get("ToAddresses", [])]
+        ]
 
     def last_code(self, address: str) -> str:
         codes = [re.search(r"\b(\d{6})\b", m["subject"]) for m in self.messages_to(address)]
