@@ -7,6 +7,7 @@ SES sender identity.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,9 +59,11 @@ def deploy(
     cfn = session.client("cloudformation", endpoint_url=endpoint_url)
     template = load_template(template_path)
 
+    # Fragments without a Type only patch the functions Chalice generates at packaging time.
+    template["Resources"] = {k: v for k, v in template["Resources"].items() if "Type" in v}
     cfn.create_stack(
         StackName=stack_name,
-        TemplateBody=template_path.read_text(),
+        TemplateBody=json.dumps(template),
         Parameters=[{"ParameterKey": "NamePrefix", "ParameterValue": name_prefix}],
     )
     deadline = time.monotonic() + timeout_seconds

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import secrets
 import signal
@@ -77,6 +78,9 @@ def stage_environment(config: LocalConfig, env: MutableMapping[str, str]) -> Non
     env.setdefault("VIGIL_JWT_SECRET", secrets.token_urlsafe(48))
     env.setdefault("VIGIL_PUBLIC_URL", config.api_url)
     env.setdefault("VIGIL_ALLOW_PRIVATE_TARGETS", "1")
+    if config.tick_seconds:
+        # With fast ticks, dispatch only a little ahead so new and changed services start promptly.
+        env.setdefault("VIGIL_DISPATCH_HORIZON_SECONDS", str(max(2, math.ceil(config.tick_seconds * 2))))
 
 
 def stream_variables(stream_arns: dict[str, str]) -> dict[str, str]:

@@ -70,3 +70,14 @@ def test_the_lambda_zip_has_only_the_app(packaged):
     assert "app.py" in names
     assert any(n.startswith("chalicelib/") for n in names)
     assert not any(n.startswith(("infra/", "tests/", "moto/", "pytest", "bench/")) for n in names)
+
+
+def test_the_checker_reports_partial_batch_failures(packaged):
+    template = _load(packaged / "sam.yaml")
+    checker = template["Resources"]["RunProbeBatch"]["Properties"]
+    source = checker["Events"]["RunProbeBatchSqsEventSource"]["Properties"]
+    assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert checker["Timeout"] > 60  # longer than the longest probe timeout
+    queue = template["Resources"]["ProbeQueue"]["Properties"]
+    assert queue["VisibilityTimeout"] >= checker["Timeout"]
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == 3
