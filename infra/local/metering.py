@@ -63,8 +63,8 @@ def metered() -> Iterator[Meter]:
         meter.record(client.meta.service_model.service_name, operation_name, api_params)
         return original(client, operation_name, api_params)
 
-    BaseClient._make_api_call = counting  # type: ignore[method-assign]
+    BaseClient._make_api_call = counting
     try:
         yield meter
     finally:
-        BaseClient._make_api_call = original  # type: ignore[method-assign]
+        BaseClient._make_api_call = original

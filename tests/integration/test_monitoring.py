@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from chalicelib.adapters.probe_queue import ProbeJob, ProbeMessage
 from chalicelib.adapters import probe_queue as probe_queue_adapter
+from chalicelib.adapters.probe_queue import ProbeJob, ProbeMessage
 from chalicelib.domain.checks import CheckRecord
 from chalicelib.models.checks import HourBucket, service_key
 from chalicelib.models.incidents import Incident
