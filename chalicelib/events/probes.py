@@ -35,7 +35,7 @@ def fold_check_rollups(event: CloudWatchEvent) -> None:
 
 @bp.on_sqs_message(queue=settings.queue("probes"), batch_size=CHECKER_BATCH_SIZE)
 def run_probe_batch(event: SQSEvent) -> dict[str, Any]:
-    return probe_batch(event.to_dict(), bp.lambda_context)
+    return probe_batch(event.to_dict(), event.context)
 
 
 def probe_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:

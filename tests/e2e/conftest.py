@@ -29,6 +29,26 @@ class LocalStack:
         data = requests.get(f"{self.aws_url}/moto-api/data.json", timeout=10).json()
         return [m for m in data["ses"]["Message"] if address in m["destinations"]["ToAddresses"]]
 
+    def account(self) -> dict[str, str]:
+        """A verified user with an org: {"email", "token", "org_id", "auth"}."""
+        import uuid
+
+        email = f"e2e-{uuid.uuid4().hex[:10]}@example.com"
+        requests.post(
+            self.url("/v1/auth/signup"), json={"email": email, "password": "password-1"}, timeout=10
+        )
+        requests.post(
+            self.url("/v1/auth/verify-email"),
+            json={"email": email, "code": self.last_code(email)},
+            timeout=10,
+        )
+        login = requests.post(
+            self.url("/v1/auth/login"), json={"email": email, "password": "password-1"}, timeout=10
+        )
+        auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        org = requests.post(self.url("/v1/orgs"), json={"name": "E2E"}, headers=auth, timeout=10).json()
+        return {"email": email, "auth": auth, "org_id": org["id"]}
+
     def last_code(self, address: str) -> str:
         subjects = [m["subject"] for m in self.emails_to(address)]
         codes = [re.search(r"\b(\d{6})\b", s) for s in subjects]
@@ -44,6 +64,7 @@ def start_stack(extra_env: dict[str, str] | None = None) -> LocalStack:
             "VIGIL_AWS_PORT": str(aws_port),
             "VIGIL_BCRYPT_ROUNDS": "4",
             "VIGIL_TICK_SECONDS": "1",
+            "VIGIL_MIN_INTERVAL_SECONDS": "1",
             "PYTHONUNBUFFERED": "1",
         }
     )

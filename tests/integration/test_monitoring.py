@@ -396,3 +396,27 @@ def test_check_now_enqueues_a_probe(api, monitored_org, target, probe_queue):
     time.sleep(1.1)  # a new second, so it is not the same scheduled check
     probe_queue.run_checker()
     assert target.hits == 2
+
+
+def test_the_checker_runs_as_lambda_invokes_it(api, monitored_org, target, probe_queue, monkeypatch):
+    """Through the handler Chalice registers, in a function that never served an HTTP request."""
+    from app import app
+    from infra.local.pump import LambdaContext
+
+    org_id, owner = monitored_org
+    service = create(api, org_id, owner, target)
+    monkeypatch.delattr(app, "lambda_context", raising=False)
+    event = probe_queue.event(probe_queue.receive())
+    context = LambdaContext(
+        function_name="vigil-prod-run_probe_batch",
+        function_version="$LATEST",
+        invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:vigil-prod-run_probe_batch",
+        memory_limit_in_mb="256",
+        aws_request_id="req-1",
+        log_group_name="/aws/lambda/vigil-prod-run_probe_batch",
+        log_stream_name="stream",
+        deadline_monotonic=time.monotonic() + 60,
+    )
+    response = app.handler_map["run_probe_batch"](event, context)
+    assert response == {"batchItemFailures": []}
+    assert service_item(org_id, service["id"]).status == "up"
