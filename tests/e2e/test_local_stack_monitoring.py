@@ -18,7 +18,7 @@ class Target:
         target = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 time.sleep(target.delay)
                 body = b"ok" if target.status == 200 else b"broken"
                 self.send_response(target.status)
