@@ -4,9 +4,9 @@ Table ``checks``: hash ``service_key`` (``<org_id>#<service_id>``), range
 ``hour`` (epoch second of the hour). One UpdateItem per check ADDs the
 counters, appends the packed check and adds its scheduled second to ``s``,
 conditioned on that second not being there yet: a redelivered job records
-nothing twice. Sparse GSI ``by-unfolded-hour`` lists buckets not yet folded
-into their day. Attribute names are short because an update is billed by the
-item's size.
+nothing twice. GSI ``by-hour`` lists an hour's buckets for the fold into
+days. Attribute names are short because an update is billed by the item's
+size.
 
 Table ``rollups``: hash ``service_key``, range ``day`` (epoch day). Counters of
 checks folded from complete hours (``folded_hours`` makes a fold idempotent)
@@ -65,12 +65,12 @@ class _CheckCounters:
         )
 
 
-class BucketsByUnfoldedHour(GlobalSecondaryIndex["HourBucket"]):
+class BucketsByHour(GlobalSecondaryIndex["HourBucket"]):
     class Meta:
-        index_name = "by-unfolded-hour"
+        index_name = "by-hour"
         projection = KeysOnlyProjection()
 
-    unfolded_hour = NumberAttribute(hash_key=True)
+    hour = NumberAttribute(hash_key=True)
     service_key = UnicodeAttribute(range_key=True)
 
 
@@ -83,10 +83,9 @@ class HourBucket(_CheckCounters, Model):
     hour = NumberAttribute(range_key=True)
     seconds = NumberSetAttribute(attr_name="s", default=set)
     checks = ListAttribute[Any](attr_name="c", default=list)
-    unfolded_hour = NumberAttribute(null=True)
     expires_at = NumberAttribute(attr_name="ttl")
 
-    by_unfolded_hour = BucketsByUnfoldedHour()
+    by_hour = BucketsByHour()
 
 
 class DailyRollup(_CheckCounters, Model):

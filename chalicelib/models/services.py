@@ -77,7 +77,7 @@ class Service(Model):
 
 
 class SchedulerState(Model):
-    """Intervals in use and how far probes have been dispatched; one item."""
+    """Intervals in use, how far probes have been dispatched and hours folded; one item."""
 
     class Meta:
         table_name = settings.table("services")
@@ -87,3 +87,11 @@ class SchedulerState(Model):
     service_id = UnicodeAttribute(range_key=True, default="state")
     intervals = NumberSetAttribute(default=set)
     dispatched_until = NumberAttribute(default=0)
+    folded_through = NumberAttribute(default=0)  # the last hour folded into daily rollups
+
+    @classmethod
+    def get_or_new(cls) -> SchedulerState:
+        try:
+            return cls.get(SCHEDULER_PARTITION, "state", consistent_read=True)
+        except cls.DoesNotExist:
+            return cls(SCHEDULER_PARTITION, "state", intervals=set(), dispatched_until=0, folded_through=0)

@@ -52,6 +52,7 @@ MAX_TRANSITION_ATTEMPTS = 4
 class CheckedJob:
     job: ProbeJob
     record: CheckRecord | None  # None: nothing to record (service gone or paused)
+    service: Service | None = None  # as read (consistently) before probing; saves a read when recording
 
 
 def load_services(jobs: Sequence[ProbeJob]) -> dict[tuple[str, str], Service]:
@@ -81,7 +82,7 @@ def run_checks(jobs: Sequence[ProbeJob], *, started_at: float | None = None) -> 
     results = probe_all([request for _, request in to_probe], max_workers=settings.probe_concurrency)
     for (position, _), result in zip(to_probe, results, strict=True):
         job = jobs[position]
-        checked[position] = CheckedJob(job, _record(job, result))
+        checked[position] = CheckedJob(job, _record(job, result), services[(job.org_id, job.service_id)])
     return [c for c in checked if c is not None]
 
 
@@ -117,7 +118,7 @@ def record(checked: CheckedJob) -> None:
     """Move the monitor (if the check says so), then store the check. Safe to repeat."""
     if checked.record is None:
         return
-    apply_to_monitor(checked.job, checked.record)
+    apply_to_monitor(checked.job, checked.record, service=checked.service)
     store_check(checked.job, checked.record)
 
 
@@ -132,7 +133,6 @@ def store_check(job: ProbeJob, record: CheckRecord) -> bool:
     actions: list[Any] = [
         HourBucket.seconds.add({second}),
         HourBucket.checks.set((HourBucket.checks | []).append([pack(record)])),
-        HourBucket.unfolded_hour.set(HourBucket.unfolded_hour | hour),
         HourBucket.expires_at.set(hour + HOUR + settings.check_retention_seconds),
     ]
     for attribute, value in (
@@ -160,14 +160,15 @@ def store_check(job: ProbeJob, record: CheckRecord) -> bool:
     return True
 
 
-def apply_to_monitor(job: ProbeJob, record: CheckRecord) -> None:
+def apply_to_monitor(job: ProbeJob, record: CheckRecord, *, service: Service | None = None) -> None:
     """Conditional on the version read; on a lost race, read again and decide again."""
     outcome = CheckOutcome(record.status)
     for _ in range(MAX_TRANSITION_ATTEMPTS):
-        try:
-            service = Service.get(job.org_id, job.service_id, consistent_read=True)
-        except Service.DoesNotExist:
-            return
+        if service is None:
+            try:
+                service = Service.get(job.org_id, job.service_id, consistent_read=True)
+            except Service.DoesNotExist:
+                return
         if not service.enabled or record.checked_at <= int(service.last_counted_at or 0):
             return  # paused, or an older or repeated check: it says nothing new
         state = MonitorState(

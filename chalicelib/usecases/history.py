@@ -18,7 +18,7 @@ from chalicelib.adapters.secrets import jwt_secret
 from chalicelib.domain.checks import HOUR, CheckRecord, hour_of, unpack
 from chalicelib.domain.metrics import Rollup, ServiceMetrics, org_totals, service_metrics
 from chalicelib.models.checks import HISTOGRAM_ATTRIBUTES, DailyRollup, HourBucket, service_key
-from chalicelib.models.services import Service
+from chalicelib.models.services import SCHEDULER_PARTITION, SchedulerState, Service
 from chalicelib.security.cursors import decode_cursor, encode_cursor
 from chalicelib.settings import settings
 from chalicelib.usecases.dynamo import condition_failed
@@ -28,7 +28,7 @@ logger = Logger(service="vigil", child=True, level=settings.log_level)
 
 DAY = 86_400
 FOLD_GRACE_SECONDS = 300  # late checks of an hour still land in its bucket before it is folded
-FOLD_LOOKBACK_HOURS = 6
+FOLD_CATCH_UP_HOURS = 48  # after an outage of the fold itself, older hours stay in their buckets only
 UNFOLDED_HOURS = 3  # at most this many recent buckets can be unfolded when the fold runs every minute
 
 
@@ -36,13 +36,30 @@ UNFOLDED_HOURS = 3  # at most this many recent buckets can be unfolded when the 
 
 
 def fold_complete_hours(*, now: int) -> int:
-    """Fold every bucket of the recent complete hours into its daily rollup; returns how many."""
+    """Fold each complete hour not folded yet into the daily rollups, once; returns buckets folded.
+
+    ``folded_through`` on the scheduler's item remembers the last hour done, so a run reads only
+    the new hours' buckets; ``folded_hours`` on each day makes a repeated fold a no-op.
+    """
+    last_complete = hour_of(now - FOLD_GRACE_SECONDS) - HOUR
+    state = SchedulerState.get_or_new()
+    previous = int(state.folded_through or 0)
+    first = max(previous + HOUR, last_complete - (FOLD_CATCH_UP_HOURS - 1) * HOUR)
     folded = 0
-    last_foldable = hour_of(now - FOLD_GRACE_SECONDS) - HOUR
-    for hour in range(last_foldable - (FOLD_LOOKBACK_HOURS - 1) * HOUR, last_foldable + 1, HOUR):
-        for entry in HourBucket.by_unfolded_hour.query(hour):
+    for hour in range(first, last_complete + 1, HOUR):
+        for entry in HourBucket.by_hour.query(hour):
             if fold_bucket(entry.service_key, hour):
                 folded += 1
+    if last_complete > previous:
+        try:
+            SchedulerState(SCHEDULER_PARTITION, "state").update(
+                actions=[SchedulerState.folded_through.set(last_complete)],
+                condition=SchedulerState.folded_through.does_not_exist()
+                | (SchedulerState.folded_through == previous),
+            )
+        except UpdateError as exc:
+            if not condition_failed(exc):
+                raise
     return folded
 
 
@@ -66,7 +83,6 @@ def fold_bucket(key: str, hour: int) -> bool:
     for name, count in zip(HISTOGRAM_ATTRIBUTES, counters.histogram, strict=True):
         if count:
             actions.append(getattr(DailyRollup, name).add(count))
-    did_fold = True
     try:
         DailyRollup(key, hour // DAY).update(
             actions=actions,
@@ -75,9 +91,8 @@ def fold_bucket(key: str, hour: int) -> bool:
     except UpdateError as exc:
         if not condition_failed(exc):
             raise
-        did_fold = False  # folded before; a late check re-listed the bucket
-    bucket.update(actions=[HourBucket.unfolded_hour.remove()])
-    return did_fold
+        return False  # folded before (a retried run)
+    return True
 
 
 # ---- metrics ------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import UpdateError
 
 from chalicelib.adapters import probe_queue
 from chalicelib.adapters.probe_queue import ProbeJob, pack_messages
@@ -31,13 +31,6 @@ class Dispatch:
     messages: int
 
 
-def _state() -> SchedulerState:
-    try:
-        return SchedulerState.get(SCHEDULER_PARTITION, "state", consistent_read=True)
-    except DoesNotExist:
-        return SchedulerState(SCHEDULER_PARTITION, "state", intervals=set(), dispatched_until=0)
-
-
 def due_jobs(intervals: set[int], *, window_start: int, window_seconds: int) -> list[ProbeJob]:
     jobs = []
     for interval in sorted(intervals):
@@ -49,7 +42,7 @@ def due_jobs(intervals: set[int], *, window_start: int, window_seconds: int) -> 
 
 
 def dispatch_due(*, now: int) -> Dispatch:
-    state = _state()
+    state = SchedulerState.get_or_new()
     previous = int(state.dispatched_until or 0)
     window_start = max(previous, now)  # what was due while nobody dispatched is not sent late
     window_end = now + settings.dispatch_horizon_seconds

@@ -136,8 +136,12 @@ def test_hours_fold_into_days_once_and_metrics_match_hand_computed_values(api, q
 
     key = service_key(org_id, service_id)
     # Fold as the minute schedule would have, a few minutes after each of those hours ended.
-    for hour in {int(b.hour) for b in HourBucket.query(key)}:
+    for hour in sorted({int(b.hour) for b in HourBucket.query(key)}):
+        SchedulerState(SCHEDULER_PARTITION, "state").update(
+            actions=[SchedulerState.folded_through.set(hour - HOUR)]
+        )
         assert history.fold_complete_hours(now=hour + HOUR + 301) >= 1
+        assert history.fold_complete_hours(now=hour + HOUR + 360) == 0  # that hour is done
     days = {int(d.day): d for d in DailyRollup.query(key)}
     assert days[(today - DAY) // DAY].total_checks == 4
     assert days[(today - DAY) // DAY].failed_checks == 1
