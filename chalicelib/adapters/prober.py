@@ -24,7 +24,6 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
@@ -90,9 +89,53 @@ class ProbeResult:
 
 def probe(request: ProbeRequest) -> ProbeResult:
     """Check one URL. Never raises, and returns within the request's timeout (plus a fraction of a second)."""
+    return probe_all([request])[0]
+
+
+def probe_all(requests: Sequence[ProbeRequest], *, max_workers: int = 256) -> list[ProbeResult]:
+    """Check every URL at once; results in the order of the requests. Takes about as long as the slowest.
+
+    Each check runs in a thread of its own (up to ``max_workers`` at a time) and is collected by its own
+    deadline, so nothing, not even a hung DNS lookup, holds a batch past its slowest timeout.
+    """
+    results: list[ProbeResult] = []
+    for first in range(0, len(requests), max(1, max_workers)):
+        running = [_start(request) for request in requests[first : first + max(1, max_workers)]]
+        results += [_collect(*started) for started in running]
+    return results
+
+
+_Running = tuple[ProbeRequest, "_Check | None", "threading.Thread | None", float, "_Outcome | None"]
+
+
+def _start(request: ProbeRequest) -> _Running:
     started = time.perf_counter()
+    if not (math.isfinite(request.timeout_seconds) and request.timeout_seconds > 0):
+        invalid = f"invalid timeout {request.timeout_seconds!r}"
+        return request, None, None, started, (False, None, invalid, None)
+    check = _Check(request, deadline=started + request.timeout_seconds)
+    worker = threading.Thread(target=check.run, name="probe-check", daemon=True)
+    worker.start()
+    return request, check, worker, started, None
+
+
+def _collect(
+    request: ProbeRequest,
+    check: _Check | None,
+    worker: threading.Thread | None,
+    started: float,
+    outcome: _Outcome | None,
+) -> ProbeResult:
     try:
-        up, status_code, error, final_url = _check_within_deadline(request, started)
+        if check is not None and worker is not None:
+            worker.join(timeout=max(0.0, check.deadline - time.perf_counter()) + _DEADLINE_GRACE_SECONDS)
+            if worker.is_alive():
+                check.abandon()  # the worker ends on its own socket timeouts; nobody waits for it
+                outcome = (False, check.status_code, _timeout_error(request), check.url)
+            else:
+                outcome = check.outcome
+        assert outcome is not None
+        up, status_code, error, final_url = outcome
     except Exception as exc:  # a bug here must still be a result, not a retried batch
         log.exception("the prober failed on %s", request.url)
         up, status_code, error, final_url = False, None, f"internal: {type(exc).__name__}", None
@@ -103,16 +146,6 @@ def probe(request: ProbeRequest) -> ProbeResult:
         error=None if error is None else _shorten(error),
         final_url=final_url,
     )
-
-
-def probe_all(requests: Sequence[ProbeRequest], *, max_workers: int = 32) -> list[ProbeResult]:
-    """Check every URL at once; results in the order of the requests. Takes about as long as the slowest."""
-    if not requests:
-        return []
-    with ThreadPoolExecutor(
-        max_workers=max(1, min(max_workers, len(requests))), thread_name_prefix="probe"
-    ) as pool:
-        return list(pool.map(probe, requests))
 
 
 # ---- one check -----------------------------------------------------------------------------------
@@ -128,21 +161,6 @@ class _BlockedAddress(Exception):
     def __init__(self, address: IPAddress) -> None:
         super().__init__(f"blocked address {address}")
         self.address = address
-
-
-def _check_within_deadline(request: ProbeRequest, started: float) -> _Outcome:
-    """Run the check in its own thread so that nothing (not even a hung DNS lookup) outlives the deadline."""
-    if not (math.isfinite(request.timeout_seconds) and request.timeout_seconds > 0):
-        return False, None, f"invalid timeout {request.timeout_seconds!r}", None
-    check = _Check(request, deadline=started + request.timeout_seconds)
-    worker = threading.Thread(target=check.run, name="probe-check", daemon=True)
-    worker.start()
-    worker.join(timeout=max(0.0, check.deadline - time.perf_counter()) + _DEADLINE_GRACE_SECONDS)
-    if worker.is_alive():
-        check.abandon()  # the worker ends on its own socket timeouts; nobody waits for it
-        return False, check.status_code, _timeout_error(request), check.url
-    assert check.outcome is not None
-    return check.outcome
 
 
 class _Check:

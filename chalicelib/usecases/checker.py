@@ -52,14 +52,16 @@ MAX_TRANSITION_ATTEMPTS = 4
 class CheckedJob:
     job: ProbeJob
     record: CheckRecord | None  # None: nothing to record (service gone or paused)
-    service: Service | None = None  # as read (consistently) before probing; saves a read when recording
+    service: Service | None = None  # as read before probing: a steady check needs no other read
 
 
 def load_services(jobs: Sequence[ProbeJob]) -> dict[tuple[str, str], Service]:
+    """Eventually consistent (half the read cost): enough for the config and to see that a check
+    changes nothing; any state change is decided on a strongly consistent read."""
     keys = {(job.org_id, job.service_id) for job in jobs if job.org_id != SCHEDULER_PARTITION}
     if not keys:
         return {}
-    return {(s.org_id, s.service_id): s for s in Service.batch_get(list(keys), consistent_read=True)}
+    return {(s.org_id, s.service_id): s for s in Service.batch_get(list(keys), consistent_read=False)}
 
 
 def run_checks(jobs: Sequence[ProbeJob], *, started_at: float | None = None) -> list[CheckedJob]:
@@ -118,7 +120,7 @@ def record(checked: CheckedJob) -> None:
     """Move the monitor (if the check says so), then store the check. Safe to repeat."""
     if checked.record is None:
         return
-    apply_to_monitor(checked.job, checked.record, service=checked.service)
+    apply_to_monitor(checked.job, checked.record, read_before=checked.service)
     store_check(checked.job, checked.record)
 
 
@@ -160,15 +162,19 @@ def store_check(job: ProbeJob, record: CheckRecord) -> bool:
     return True
 
 
-def apply_to_monitor(job: ProbeJob, record: CheckRecord, *, service: Service | None = None) -> None:
-    """Conditional on the version read; on a lost race, read again and decide again."""
+def apply_to_monitor(job: ProbeJob, record: CheckRecord, *, read_before: Service | None = None) -> None:
+    """Decided on a consistent read and written conditionally on its version; on a lost race, read
+    again and decide again. A good check of a service that was up with clean counters when the batch
+    read it changes nothing, so it costs no further read: the checks of one service are at least an
+    interval apart, far longer than DynamoDB takes to make a write visible to every read."""
+    if read_before is not None and _steady(read_before, record):
+        return
     outcome = CheckOutcome(record.status)
     for _ in range(MAX_TRANSITION_ATTEMPTS):
-        if service is None:
-            try:
-                service = Service.get(job.org_id, job.service_id, consistent_read=True)
-            except Service.DoesNotExist:
-                return
+        try:
+            service = Service.get(job.org_id, job.service_id, consistent_read=True)
+        except Service.DoesNotExist:
+            return
         if not service.enabled or record.checked_at <= int(service.last_counted_at or 0):
             return  # paused, or an older or repeated check: it says nothing new
         state = MonitorState(
@@ -197,6 +203,17 @@ def apply_to_monitor(job: ProbeJob, record: CheckRecord, *, service: Service | N
                 "lost a race on a monitor; reading it again", extra={"service_id": service.service_id}
             )
     logger.warning("gave up moving a monitor after repeated races", extra={"service_id": job.service_id})
+
+
+def _steady(service: Service, record: CheckRecord) -> bool:
+    if record.status == "missed":
+        return True
+    return (
+        record.status == "up"
+        and service.status == MonitorStatus.UP.value
+        and not int(service.consecutive_failures or 0)
+        and not int(service.consecutive_successes or 0)
+    )
 
 
 def _write_transition(

@@ -47,7 +47,7 @@ def _ttl_attributes(template: dict[str, Any]) -> dict[str, str]:
 
 def deploy(
     *,
-    endpoint_url: str,
+    endpoint_url: str | None,
     region: str,
     name_prefix: str,
     email_sender: str,
