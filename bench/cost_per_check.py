@@ -63,7 +63,7 @@ def main() -> dict[str, float]:
         ]
 
         def drain() -> tuple[int, float]:
-            """Deliver the queue to the checker as Lambda's event source does; returns invocations, seconds."""
+            """Hand the queue to the checker as the Lambda event source does: (invocations, seconds)."""
             invocations, seconds = 0, 0.0
             while True:
                 response = sqs.receive_message(
@@ -122,7 +122,6 @@ def main() -> dict[str, float]:
         # Item size of an hour bucket as it fills with a minute's checks for an hour.
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
         key = f"{created[0].org_id}#{created[0].service_id}"
-        sizes = []
         for minute in range(ROUNDS, 60):
             at = hour_start + 60 * minute
             record = checker.CheckRecord(at, "up", 87, 200, None)
