@@ -6,7 +6,7 @@ REQS_HASH := $(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -
 STAMP := $(VENV)/.installed-$(REQS_HASH)
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: venv run test test-fast lint format package bench clean
+.PHONY: venv run test test-fast lint format package bench bench-quick clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,13 @@ format: venv
 package: venv
 	rm -rf out
 	$(BIN)/chalice package --stage prod --merge-template infra/template.yaml out/
+
+## Cost and speed figures (README "Performance"); the 100,000-service dispatch takes minutes.
+bench: venv
+	$(BIN)/python -m bench
+
+bench-quick: venv
+	$(BIN)/python -m bench quick
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

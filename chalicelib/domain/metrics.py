@@ -14,7 +14,23 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 # Upper bounds (inclusive) of the latency histogram's buckets; one more bucket holds everything slower.
-LATENCY_BUCKETS_MS: tuple[int, ...] = (25, 50, 100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000)
+LATENCY_BUCKETS_MS: tuple[int, ...] = (
+    5,
+    10,
+    25,
+    50,
+    100,
+    200,
+    300,
+    500,
+    750,
+    1000,
+    1500,
+    2000,
+    3000,
+    5000,
+    10000,
+)
 HISTOGRAM_SIZE = len(LATENCY_BUCKETS_MS) + 1
 
 SEVERITIES = ("low", "medium", "high", "critical")

@@ -53,6 +53,8 @@ class _CheckCounters:
     h11 = NumberAttribute(default=0)
     h12 = NumberAttribute(default=0)
     h13 = NumberAttribute(default=0)
+    h14 = NumberAttribute(default=0)
+    h15 = NumberAttribute(default=0)
 
     def check_counters(self) -> Rollup:
         return Rollup(

@@ -58,15 +58,17 @@ def random_rollup(rng: random.Random) -> Rollup:
     ("response_time_ms", "bucket"),
     [
         (0, 0),
-        (25, 0),
-        (26, 1),
-        (50, 1),
-        (120, 3),
-        (200, 3),
-        (201, 4),
-        (10_000, 12),
-        (10_001, 13),
-        (90_000, 13),
+        (5, 0),
+        (6, 1),
+        (25, 2),
+        (26, 3),
+        (50, 3),
+        (120, 5),
+        (200, 5),
+        (201, 6),
+        (10_000, 14),
+        (10_001, 15),
+        (90_000, 15),
     ],
 )
 def test_bucket_upper_bounds_are_inclusive_and_the_last_bucket_takes_the_rest(response_time_ms, bucket):
@@ -80,14 +82,14 @@ def test_a_good_check_counts_once_with_its_response_time_in_its_bucket():
     rollup = Rollup.of_check(up=True, response_time_ms=120)
     assert (rollup.total_checks, rollup.failed_checks, rollup.missed_checks) == (1, 0, 0)
     assert (rollup.response_time_sum_ms, rollup.response_time_count) == (120, 1)
-    assert rollup.histogram == tuple(1 if bucket == 3 else 0 for bucket in range(OVERFLOW + 1))
+    assert rollup.histogram == tuple(1 if bucket == 5 else 0 for bucket in range(OVERFLOW + 1))
 
 
 def test_a_failed_check_with_a_response_counts_as_failed_and_keeps_its_response_time():
     rollup = Rollup.of_check(up=False, response_time_ms=30)  # a quick 503
     assert (rollup.total_checks, rollup.failed_checks) == (1, 1)
     assert rollup.response_time_count == 1
-    assert rollup.histogram[1] == 1
+    assert rollup.histogram[3] == 1
 
 
 def test_a_check_without_a_response_adds_nothing_to_the_response_times():
