@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from chalicelib.api.fields import Email, Name, Password, RequestModel, ResponseModel
 from chalicelib.api.http import VigilBlueprint, parse_body
@@ -23,7 +23,17 @@ class SignupRequest(RequestModel):
 
 class VerifyEmailRequest(RequestModel):
     email: Email
-    code: str = Field(min_length=1, max_length=16, description="The 6-digit code from the email.")
+    code: str | int = Field(
+        description="The 6-digit code from the email (a string; a number is read as digits)."
+    )
+
+    @field_validator("code")
+    @classmethod
+    def _as_six_digits(cls, code: str | int) -> str:
+        text = f"{code:06d}" if isinstance(code, int) and not isinstance(code, bool) else str(code).strip()
+        if not 1 <= len(text) <= 16:
+            raise ValueError("must be the 6-digit code from the email")
+        return text
 
 
 class EmailRequest(RequestModel):
@@ -103,7 +113,7 @@ def signup() -> dict[str, Any]:
 )
 def verify_email() -> dict[str, Any]:
     request = parse_body(bp.current_request, VerifyEmailRequest)
-    auth.verify_email(request.email, request.code)
+    auth.verify_email(request.email, str(request.code))
     return {"email_verified": True}
 
 

@@ -326,3 +326,10 @@ def test_patch_me_changes_the_password_only_with_the_current_one(api, new_accoun
     assert changed.status == 200
     assert api.post("/v1/auth/login", {"email": account.email, "password": "new password 1"}).status == 200
     assert api.post("/v1/auth/refresh", {"refresh_token": account.refresh_token}).status == 401
+
+
+def test_a_code_sent_as_a_number_is_read_as_its_six_digits(api, mailbox):
+    email = unique_email()
+    signup(api, email)
+    code = mailbox.last_code(email)
+    assert api.post("/v1/auth/verify-email", {"email": email, "code": int(code)}).status == 200
