@@ -3,6 +3,7 @@
 from chalice import Chalice
 
 from chalicelib.api import auth, incidents, meta, orgs, services, users
+from chalicelib.events import incidents as incident_events
 from chalicelib.events import probes
 from chalicelib.observability import log_requests
 
@@ -17,3 +18,4 @@ app.register_blueprint(orgs.bp)
 app.register_blueprint(services.bp)
 app.register_blueprint(incidents.bp)
 app.register_blueprint(probes.bp)
+app.register_blueprint(incident_events.bp)

@@ -3,18 +3,77 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints
 
 from chalicelib.api.access import require_member
-from chalicelib.api.fields import ResponseModel
-from chalicelib.api.http import PAGE_PARAMS, QueryParam, VigilBlueprint, is_plausible_id, page_params
+from chalicelib.api.fields import RequestModel, ResponseModel
+from chalicelib.api.http import (
+    PAGE_PARAMS,
+    QueryParam,
+    VigilBlueprint,
+    is_plausible_id,
+    page_params,
+    parse_body,
+)
 from chalicelib.domain.clock import iso
 from chalicelib.domain.errors import NotFound
-from chalicelib.models.incidents import Incident
+from chalicelib.domain.roles import Role
+from chalicelib.models.incidents import Incident, IncidentEvent
 from chalicelib.usecases import incidents
 
 bp = VigilBlueprint(__name__)
 TAGS = ("incidents",)
+
+Severity = Literal["low", "medium", "high", "critical"]
+Category = Literal["network", "server", "software", "login", "other"]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[str, Field(max_length=10_000)]
+
+
+class CreateIncidentRequest(RequestModel):
+    title: Title
+    description: LongText = ""
+    severity: Severity = "medium"
+    service_id: str | None = Field(default=None, max_length=64)
+    dedup_key: str | None = Field(default=None, min_length=1, max_length=255)
+
+
+class UpdateIncidentRequest(RequestModel):
+    title: Title | None = None
+    description: LongText | None = None
+    severity: Severity | None = None
+    category: Category | None = None
+
+
+class ResolveRequest(RequestModel):
+    note: LongText | None = None
+
+
+class SnoozeRequest(RequestModel):
+    minutes: int = Field(ge=1, le=1440)
+
+
+class AssignRequest(RequestModel):
+    user_id: str = Field(min_length=1, max_length=64)
+
+
+class CommentRequest(RequestModel):
+    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
+
+
+class TimelineEntry(ResponseModel):
+    id: str
+    at: str
+    type: str
+    actor_id: str | None
+    data: dict[str, Any]
+
+
+class Timeline(ResponseModel):
+    items: list[TimelineEntry]
+    next_cursor: str | None
 
 
 class EscalationOut(ResponseModel):
@@ -115,3 +174,161 @@ def get_incident(org_id: str, incident_id: str) -> dict[str, Any]:
     if not is_plausible_id(incident_id):
         raise NotFound("incident not found")
     return incident_to_api(incidents.get_incident(org_id, incident_id))
+
+
+def event_to_api(event: IncidentEvent) -> dict[str, Any]:
+    data = event.data.as_dict() if hasattr(event.data, "as_dict") else dict(event.data or {})
+    return {
+        "id": event.event_id,
+        "at": iso(event.at),
+        "type": event.type,
+        "actor_id": event.actor_id,
+        "data": {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in data.items()},
+    }
+
+
+def _incident_id(incident_id: str) -> str:
+    if not is_plausible_id(incident_id):
+        raise NotFound("incident not found")
+    return incident_id
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/incidents",
+    methods=("POST",),
+    summary="Open an incident by hand (role user)",
+    status=201,
+    body=CreateIncidentRequest,
+    response=IncidentOut,
+    tags=TAGS,
+    errors=(409,),
+)
+def create_incident(org_id: str) -> dict[str, Any]:
+    actor = require_member(bp.current_request, org_id, min_role=Role.USER)
+    request = parse_body(bp.current_request, CreateIncidentRequest)
+    incident = incidents.create_incident(
+        org_id,
+        actor_id=actor.user_id,
+        title=request.title,
+        description=request.description,
+        severity=request.severity,
+        service_id=request.service_id,
+        dedup_key=request.dedup_key,
+    )
+    return incident_to_api(incident)
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/incidents/{incident_id}",
+    methods=("PATCH",),
+    summary="Change title, description, severity or category (role user)",
+    body=UpdateIncidentRequest,
+    response=IncidentOut,
+    tags=TAGS,
+    errors=(409,),
+)
+def update_incident(org_id: str, incident_id: str) -> dict[str, Any]:
+    actor = require_member(bp.current_request, org_id, min_role=Role.USER)
+    request = parse_body(bp.current_request, UpdateIncidentRequest)
+    changes = {k: v for k, v in request.model_dump(exclude_unset=True).items() if v is not None}
+    incident = incidents.update_incident(
+        org_id, _incident_id(incident_id), actor_id=actor.user_id, changes=changes
+    )
+    return incident_to_api(incident)
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/incidents/{incident_id}/acknowledge",
+    methods=("POST",),
+    summary="Acknowledge (role user); stops escalation; 409 if resolved",
+    response=IncidentOut,
+    tags=TAGS,
+    errors=(409,),
+)
+def acknowledge(org_id: str, incident_id: str) -> dict[str, Any]:
+    actor = require_member(bp.current_request, org_id, min_role=Role.USER)
+    return incident_to_api(incidents.acknowledge(org_id, _incident_id(incident_id), actor_id=actor.user_id))
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/incidents/{incident_id}/resolve",
+    methods=("POST",),
+    summary="Resolve, with an optional note (role user); 409 if already resolved",
+    body=ResolveRequest,
+    response=IncidentOut,
+    tags=TAGS,
+    errors=(409,),
+)
+def resolve(org_id: str, incident_id: str) -> dict[str, Any]:
+    actor = require_member(bp.current_request, org_id, min_role=Role.USER)
+    request = parse_body(bp.current_request, ResolveRequest)
+    incident = incidents.resolve(org_id, _incident_id(incident_id), actor_id=actor.user_id, note=request.note)
+    return incident_to_api(incident)
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/incidents/{incident_id}/snooze",
+    methods=("POST",),
+    summary="Snooze for 1-1440 minutes (role user); it returns to open when the time is up",
+    body=SnoozeRequest,
+    response=IncidentOut,
+    tags=TAGS,
+    errors=(409,),
+)
+def snooze(org_id: str, incident_id: str) -> dict[str, Any]:
+    actor = require_member(bp.current_request, org_id, min_role=Role.USER)
+    request = parse_body(bp.current_request, SnoozeRequest)
+    incident = incidents.snooze(
+        org_id, _incident_id(incident_id), actor_id=actor.user_id, minutes=request.minutes
+    )
+    return incident_to_api(incident)
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/incidents/{incident_id}/assign",
+    methods=("POST",),
+    summary="Assign to a member (role user)",
+    body=AssignRequest,
+    response=IncidentOut,
+    tags=TAGS,
+)
+def assign(org_id: str, incident_id: str) -> dict[str, Any]:
+    actor = require_member(bp.current_request, org_id, min_role=Role.USER)
+    request = parse_body(bp.current_request, AssignRequest)
+    incident = incidents.assign(
+        org_id, _incident_id(incident_id), actor_id=actor.user_id, assignee_id=request.user_id
+    )
+    return incident_to_api(incident)
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/incidents/{incident_id}/comments",
+    methods=("POST",),
+    summary="Comment on an incident (role user)",
+    status=201,
+    body=CommentRequest,
+    response=TimelineEntry,
+    tags=TAGS,
+)
+def comment(org_id: str, incident_id: str) -> dict[str, Any]:
+    actor = require_member(bp.current_request, org_id, min_role=Role.USER)
+    request = parse_body(bp.current_request, CommentRequest)
+    event = incidents.add_comment(
+        org_id, _incident_id(incident_id), actor_id=actor.user_id, body=request.body
+    )
+    return event_to_api(event)
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/incidents/{incident_id}/timeline",
+    summary="Everything that happened to an incident, oldest first",
+    response=Timeline,
+    tags=TAGS,
+    query=PAGE_PARAMS,
+    errors=(400,),
+)
+def timeline(org_id: str, incident_id: str) -> dict[str, Any]:
+    require_member(bp.current_request, org_id)
+    limit, cursor = page_params(bp.current_request)
+    page = incidents.timeline(org_id, _incident_id(incident_id), limit=limit, cursor=cursor)
+    return {"items": [event_to_api(e) for e in page.items], "next_cursor": page.next_cursor}

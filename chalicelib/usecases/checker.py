@@ -248,6 +248,11 @@ def _write_transition(
             actions += [Service.down_since.set(at), Service.open_incident_id.set(incident.incident_id)]
             tx.update(service, actions=actions, condition=condition)
             tx.save(incident, condition=Incident.incident_id.does_not_exist())
+            tx.save(
+                incidents.timeline_event(
+                    incident, "created", at=at, actor_id=None, source="monitor", reason=record.error
+                )
+            )
             tx.update(
                 DailyRollup(key, at // DAY),
                 actions=[DailyRollup.incident_count.add(1), _severity_attribute(service.severity).add(1)],
@@ -261,18 +266,28 @@ def _write_transition(
             actions += [Service.down_since.remove(), Service.open_incident_id.remove()]
             tx.update(service, actions=actions, condition=condition)
             rollup_actions: list[Any] = [DailyRollup.downtime_seconds.add(max(at - down_since, 0))]
-            if service.open_incident_id:
-                opened = _incident_created_at(service.org_id, service.open_incident_id)
+            opened = (
+                _incident_created_at(service.org_id, service.open_incident_id)
+                if service.open_incident_id
+                else None
+            )
+            if service.open_incident_id and opened is not None:
+                # Resolved by hand already: then the recovery only moves the service.
+                incident = Incident(service.org_id, service.open_incident_id)
                 tx.update(
-                    Incident(service.org_id, service.open_incident_id),
+                    incident,
                     actions=incidents.resolve_actions(service.org_id, at=at, note="the monitor recovered"),
                     condition=Incident.incident_id.exists() & (Incident.status != "resolved"),
                 )
-                if opened is not None:
-                    rollup_actions += [
-                        DailyRollup.resolved_count.add(1),
-                        DailyRollup.resolve_seconds_sum.add(max(at - opened, 0)),
-                    ]
+                tx.save(
+                    incidents.timeline_event(
+                        incident, "resolved", at=at, actor_id=None, note="the monitor recovered"
+                    )
+                )
+                rollup_actions += [
+                    DailyRollup.resolved_count.add(1),
+                    DailyRollup.resolve_seconds_sum.add(max(at - opened, 0)),
+                ]
             tx.update(DailyRollup(key, at // DAY), actions=rollup_actions)
             logger.info("outage ended", extra={"service_id": service.service_id})
 
