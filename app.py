@@ -2,9 +2,9 @@
 
 from chalice import Chalice
 
-from chalicelib.api import auth, incidents, meta, orgs, services, users
+from chalicelib.api import auth, incidents, meta, orgs, policies, preferences, services, users
 from chalicelib.events import incidents as incident_events
-from chalicelib.events import probes
+from chalicelib.events import notifications, probes
 from chalicelib.observability import log_requests
 
 app = Chalice(app_name="vigil")
@@ -17,5 +17,8 @@ app.register_blueprint(users.bp)
 app.register_blueprint(orgs.bp)
 app.register_blueprint(services.bp)
 app.register_blueprint(incidents.bp)
+app.register_blueprint(policies.bp)
+app.register_blueprint(preferences.bp)
 app.register_blueprint(probes.bp)
 app.register_blueprint(incident_events.bp)
+app.register_blueprint(notifications.bp)

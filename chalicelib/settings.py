@@ -52,6 +52,7 @@ class Settings:
     jobs_per_message: int
     probe_concurrency: int
     check_retention_seconds: int
+    incidents_stream_arn: str
 
     def table(self, name: str) -> str:
         return f"{self.name_prefix}{name}"
@@ -85,6 +86,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         jobs_per_message=_int(env, "VIGIL_JOBS_PER_MESSAGE", 25),
         probe_concurrency=_int(env, "VIGIL_PROBE_CONCURRENCY", 128),
         check_retention_seconds=_int(env, "VIGIL_CHECK_RETENTION_DAYS", 30) * 86400,
+        # Chalice needs a literal ARN when the module loads; the local stack sets the real one, and
+        # `make package` replaces this placeholder with the table's StreamArn (infra/template.yaml).
+        incidents_stream_arn=env.get(
+            "VIGIL_INCIDENTS_STREAM_ARN",
+            "arn:aws:dynamodb:us-east-1:000000000000:table/vigil-incidents/stream/not-deployed",
+        ),
     )
 
 

@@ -17,11 +17,12 @@ from chalicelib.api.http import (
     page_params,
     parse_body,
 )
-from chalicelib.domain.clock import iso
+from chalicelib.domain.clock import iso, now_seconds
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.roles import Role
 from chalicelib.models.incidents import Incident, IncidentEvent
-from chalicelib.usecases import incidents
+from chalicelib.usecases import escalation, incidents, notifications
+from chalicelib.usecases.escalation import escalation_to_api
 
 bp = VigilBlueprint(__name__)
 TAGS = ("incidents",)
@@ -78,8 +79,8 @@ class Timeline(ResponseModel):
 
 class EscalationOut(ResponseModel):
     policy_id: str | None
-    step: int | None
-    next_at: str | None
+    step: int | None = Field(description="the last step fired (0-based); null before the first")
+    next_at: str | None = Field(description="when the next step fires; null when none will")
 
 
 class IncidentOut(ResponseModel):
@@ -111,7 +112,9 @@ def _maybe_iso(value: Any) -> str | None:
 
 
 def incident_to_api(incident: Incident) -> dict[str, Any]:
-    escalation = incident.escalation.as_dict() if incident.escalation is not None else None
+    escalation = escalation_to_api(incident)
+    if escalation is not None:
+        escalation["next_at"] = _maybe_iso(escalation["next_at"])
     return {
         "id": incident.incident_id,
         "org_id": incident.org_id,
@@ -128,13 +131,8 @@ def incident_to_api(incident: Incident) -> dict[str, Any]:
         "created_at": iso(incident.created_at),
         "acknowledged_at": _maybe_iso(incident.acknowledged_at),
         "resolved_at": _maybe_iso(incident.resolved_at),
-        "escalation": {
-            "policy_id": escalation.get("policy_id"),
-            "step": escalation.get("step"),
-            "next_at": _maybe_iso(escalation.get("next_at")),
-        }
-        if escalation
-        else None,
+        "snoozed_until": _maybe_iso(incident.snoozed_until),
+        "escalation": escalation,
     }
 
 
@@ -332,3 +330,46 @@ def timeline(org_id: str, incident_id: str) -> dict[str, Any]:
     limit, cursor = page_params(bp.current_request)
     page = incidents.timeline(org_id, _incident_id(incident_id), limit=limit, cursor=cursor)
     return {"items": [event_to_api(e) for e in page.items], "next_cursor": page.next_cursor}
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/incidents/{incident_id}/escalate",
+    methods=("POST",),
+    summary="Fire the next escalation step now (role user); 409 if resolved or nothing is left to fire",
+    response=IncidentOut,
+    tags=TAGS,
+    errors=(409,),
+)
+def escalate(org_id: str, incident_id: str) -> dict[str, Any]:
+    actor = require_member(bp.current_request, org_id, min_role=Role.USER)
+    incident = escalation.escalate_now(
+        org_id, _incident_id(incident_id), actor_id=actor.user_id, now=now_seconds()
+    )
+    return incident_to_api(incident)
+
+
+class NotificationOut(ResponseModel):
+    channel: Literal["email", "sms", "webhook", "slack"]
+    target: str
+    status: Literal["queued", "sent", "failed"]
+    attempts: int
+    error: str | None
+    sent_at: str | None
+
+
+class NotificationList(ResponseModel):
+    items: list[NotificationOut]
+    next_cursor: str | None
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/incidents/{incident_id}/notifications",
+    summary="Who was notified about an incident, how, and whether it was delivered",
+    response=NotificationList,
+    tags=TAGS,
+)
+def list_notifications(org_id: str, incident_id: str) -> dict[str, Any]:
+    require_member(bp.current_request, org_id)
+    incident = incidents.get_incident(org_id, _incident_id(incident_id))
+    items = notifications.notifications_for(org_id, incident.incident_id)
+    return {"items": [notifications.notification_to_api(n) for n in items], "next_cursor": None}

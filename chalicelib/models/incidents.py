@@ -84,8 +84,15 @@ class Incident(Model):
     acknowledged_at = NumberAttribute(null=True)
     resolved_at = NumberAttribute(null=True)
     resolution_note = UnicodeAttribute(null=True)
-    escalation = MapAttribute[str, Any](null=True)
     snoozed_until = NumberAttribute(null=True)
+    # Escalation: the policy as it was when the incident triggered, the last step fired (level)
+    # and the next one with its due time.
+    esc_policy = MapAttribute[str, Any](null=True)
+    esc_level = NumberAttribute(null=True)
+    esc_level_loop = NumberAttribute(null=True)
+    esc_next_step = NumberAttribute(null=True)
+    esc_next_loop = NumberAttribute(null=True)
+    esc_next_at = NumberAttribute(null=True)
     version = NumberAttribute(default=0)
 
     org_status = UnicodeAttribute()

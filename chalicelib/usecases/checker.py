@@ -244,6 +244,7 @@ def _write_transition(
                 at=at,
                 error=record.error,
                 status_code=record.status_code,
+                escalation_policy_id=service.escalation_policy_id,
             )
             actions += [Service.down_since.set(at), Service.open_incident_id.set(incident.incident_id)]
             tx.update(service, actions=actions, condition=condition)

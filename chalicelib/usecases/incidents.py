@@ -17,6 +17,7 @@ from chalicelib.models.incidents import DUE_PARTITION, Incident, IncidentEvent
 from chalicelib.models.orgs import Membership
 from chalicelib.models.services import Service
 from chalicelib.settings import settings
+from chalicelib.usecases import policies
 from chalicelib.usecases.dynamo import condition_failed, transaction_connection
 from chalicelib.usecases.pagination import Page, fetch_page
 
@@ -95,6 +96,26 @@ def monitor_category(error: str | None, status_code: int | None) -> str:
     return "server" if status_code is not None else "network"
 
 
+def escalation_fields(
+    org_id: str, *, severity: str, service_id: str | None, service_policy_id: str | None, created_at: int
+) -> dict[str, Any]:
+    """The attributes a new incident carries so that its policy's step 0 fires at once: a snapshot
+    of the policy (later edits do not change an escalation already running). Empty without one."""
+    snapshot = policies.policy_for_new_incident(
+        org_id, severity=severity, service_id=service_id, service_policy_id=service_policy_id
+    )
+    if snapshot is None:
+        return {}
+    return {
+        "esc_policy": snapshot.to_dict(),
+        "esc_next_step": 0,
+        "esc_next_loop": 0,
+        "esc_next_at": created_at,
+        "due_partition": DUE_PARTITION,
+        "due_at": created_at,
+    }
+
+
 def new_monitor_incident(
     *,
     org_id: str,
@@ -105,8 +126,16 @@ def new_monitor_incident(
     at: int,
     error: str | None,
     status_code: int | None,
+    escalation_policy_id: str | None = None,
 ) -> Incident:
     reason = error or "check failed"
+    escalation = escalation_fields(
+        org_id,
+        severity=severity,
+        service_id=service_id,
+        service_policy_id=escalation_policy_id,
+        created_at=at,
+    )
     return Incident(
         org_id,
         new_id(now_ms=at * 1000),
@@ -124,6 +153,7 @@ def new_monitor_incident(
         alert_count=1,
         created_at=at,
         version=0,
+        **escalation,
     )
 
 
@@ -187,11 +217,7 @@ def create_incident(
     dedup_key: str | None,
 ) -> Incident:
     now = now_seconds()
-    if service_id is not None:
-        try:
-            Service.get(org_id, service_id)
-        except DoesNotExist as exc:
-            raise InvalidInput("is not a service of this organization", field="service_id") from exc
+    _service_policy(org_id, service_id)  # 400 for a service of another org
     incident = Incident(
         org_id,
         new_id(),
@@ -209,6 +235,13 @@ def create_incident(
         alert_count=0,
         created_at=now,
         version=0,
+        **escalation_fields(
+            org_id,
+            severity=severity,
+            service_id=service_id,
+            service_policy_id=_service_policy(org_id, service_id),
+            created_at=now,
+        ),
     )
     if dedup_key and open_incident_with_dedup_key(org_id, dedup_key) is not None:
         raise Conflict("an incident that is not resolved already has this dedup_key", field="dedup_key")
@@ -217,6 +250,15 @@ def create_incident(
         tx.save(timeline_event(incident, "created", at=now, actor_id=actor_id, source="manual"))
     logger.info("incident created", extra={"org_id": org_id, "incident_id": incident.incident_id})
     return incident
+
+
+def _service_policy(org_id: str, service_id: str | None) -> str | None:
+    if service_id is None:
+        return None
+    try:
+        return Service.get(org_id, service_id).escalation_policy_id
+    except DoesNotExist as exc:
+        raise InvalidInput("is not a service of this organization", field="service_id") from exc
 
 
 def open_incident_with_dedup_key(org_id: str, dedup_key: str) -> Incident | None:
@@ -334,28 +376,37 @@ def wake_snoozed(*, now: int) -> int:
     woken = 0
     for entry in Incident.by_due.query(DUE_PARTITION, Incident.due_at <= now):
         incident = get_incident_or_none(entry.org_id, entry.incident_id)
-        if incident is None or incident.status != Status.SNOOZED.value:
-            continue
-        if incident.snoozed_until is None or incident.snoozed_until > now:
-            continue
-        try:
-            _move(
-                incident,
-                Action.WAKE,
-                actor_id=None,
-                extra_actions=[
-                    Incident.snoozed_until.remove(),
-                    Incident.due_partition.remove(),
-                    Incident.due_at.remove(),
-                ],
-                event_type="reopened",
-                event_data={"reason": "snooze ended"},
-                now=now,
-            )
+        if incident is not None and wake_one(incident, now=now):
             woken += 1
-        except Conflict:
-            continue  # acknowledged or resolved meanwhile
     return woken
+
+
+def wake_one(incident: Incident, *, now: int) -> bool:
+    """Back to open, and escalation resumes where it stopped (its next step, if any, is due again)."""
+    if (
+        incident.status != Status.SNOOZED.value
+        or incident.snoozed_until is None
+        or incident.snoozed_until > now
+    ):
+        return False
+    resume: list[Any]
+    if incident.esc_next_at is not None:
+        resume = [Incident.due_at.set(max(int(incident.esc_next_at), now))]
+    else:
+        resume = [Incident.due_partition.remove(), Incident.due_at.remove()]
+    try:
+        _move(
+            incident,
+            Action.WAKE,
+            actor_id=None,
+            extra_actions=[Incident.snoozed_until.remove(), *resume],
+            event_type="reopened",
+            event_data={"reason": "snooze ended"},
+            now=now,
+        )
+    except Conflict:
+        return False  # acknowledged or resolved meanwhile
+    return True
 
 
 def get_incident_or_none(org_id: str, incident_id: str) -> Incident | None:

@@ -301,3 +301,83 @@ def monitored_org(api, new_account, new_org):
     owner = new_account()
     org = new_org(owner, name="Monitoring")
     return org["id"], owner
+
+
+# ---- incident fan-out: real stream records and the notification queue ---------------------------
+
+
+class IncidentStream:
+    """Reads the incidents table's real stream records from moto, shaped as Lambda hands them over."""
+
+    def __init__(self, stream_arn: str) -> None:
+        self.client = boto3.client("dynamodbstreams", region_name="us-east-1")
+        self.arn = stream_arn
+        self.iterators: dict[str, str] = {}
+        self.skip_to_now()
+
+    def skip_to_now(self) -> None:
+        shards = self.client.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"]
+        self.iterators = {
+            shard["ShardId"]: self.client.get_shard_iterator(
+                StreamArn=self.arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST"
+            )["ShardIterator"]
+            for shard in shards
+        }
+
+    def new_records(self) -> list[dict]:
+        from infra.local.pump import dynamodb_event_record
+
+        records = []
+        for shard_id, iterator in list(self.iterators.items()):
+            response = self.client.get_records(ShardIterator=iterator)
+            self.iterators[shard_id] = response["NextShardIterator"]
+            records += [
+                dynamodb_event_record(r, stream_arn=self.arn, region="us-east-1") for r in response["Records"]
+            ]
+        return records
+
+    def deliver(self, records: list[dict] | None = None) -> list[dict]:
+        """Hand the new records to the stream handler; returns them (to replay)."""
+        from chalicelib.events.incidents import incident_changes
+
+        records = self.new_records() if records is None else records
+        if records:
+            response = incident_changes({"Records": records}, None)
+            assert response == {"batchItemFailures": []}, response
+        return records
+
+
+@pytest.fixture
+def incident_stream(stack) -> IncidentStream:
+    return IncidentStream(stack.stream_arns["vigil-test-incidents"])
+
+
+class NotificationQueue(ProbeQueue):
+    def run_sender(self, *, rounds: int = 5) -> None:
+        from chalicelib.events.notifications import notification_batch
+
+        for _ in range(rounds):
+            messages = self.receive()
+            if not messages:
+                return
+            event = self.event(messages)
+            response = notification_batch(event, None)
+            failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+            done = [m for m in messages if m["MessageId"] not in failed]
+            if done:
+                self.sqs.delete_message_batch(
+                    QueueUrl=self.url,
+                    Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+                )
+
+
+@pytest.fixture(scope="session")
+def notification_queue(stack) -> NotificationQueue:
+    return NotificationQueue(stack.queue_urls["vigil-test-notifications"])
+
+
+def sms_sent_to(number: str) -> list[str]:
+    from moto.backends import get_backend
+
+    backend = get_backend("sns")["123456789012"]["us-east-1"]
+    return [message for phone, message in list(backend.sms_messages.values()) if phone == number]

@@ -1,0 +1,167 @@
+"""/v1/orgs/{org_id}/escalation-policies: who is notified about an incident, and when."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from chalicelib.api.access import require_member
+from chalicelib.api.fields import Name, RequestModel, ResponseModel, RoleName
+from chalicelib.api.http import PAGE_PARAMS, VigilBlueprint, is_plausible_id, page_params, parse_body
+from chalicelib.domain.clock import iso
+from chalicelib.domain.errors import NotFound
+from chalicelib.domain.escalation import MAX_DELAY_MINUTES, MAX_REPEAT, MAX_STEPS, MAX_TARGETS_PER_STEP
+from chalicelib.domain.roles import Role
+from chalicelib.models.policies import EscalationPolicy
+from chalicelib.usecases import policies
+
+bp = VigilBlueprint(__name__)
+TAGS = ("escalation policies",)
+
+Severity = Literal["low", "medium", "high", "critical"]
+TargetType = Literal["user", "role", "email", "sms", "webhook", "slack"]
+
+
+class PolicyTarget(RequestModel):
+    """``type`` and the one field that type needs: user → id, role → role, email → address,
+    sms → number (E.164), webhook/slack → url."""
+
+    type: TargetType
+    id: str | None = Field(default=None, max_length=64, description="user: a member's user id")
+    role: RoleName | None = Field(default=None, description="role: every member with this role")
+    address: str | None = Field(default=None, max_length=254, description="email")
+    number: str | None = Field(default=None, max_length=16, examples=["+15555550100"], description="sms")
+    url: str | None = Field(default=None, max_length=2048, description="webhook (http/https), slack (https)")
+
+
+class PolicyStep(RequestModel):
+    delay_minutes: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_DELAY_MINUTES,
+        description="Minutes after the previous step. Step 0 fires when the incident is created; "
+        "its delay is the wait before a repeat pass starts (0: the last step's delay).",
+    )
+    targets: list[PolicyTarget] = Field(min_length=1, max_length=MAX_TARGETS_PER_STEP)
+
+
+class PolicyMatch(RequestModel):
+    min_severity: Severity = "low"
+    service_ids: list[str] = Field(
+        default_factory=list, max_length=100, description="Empty: incidents of any service (or none)"
+    )
+
+
+class EscalationPolicyRequest(RequestModel):
+    name: Name
+    default: bool = Field(default=False, description="At most one per org; true here clears the others")
+    repeat: int = Field(default=0, ge=0, le=MAX_REPEAT, description="More passes after the last step")
+    match: PolicyMatch | None = Field(
+        default=None, description="null: chosen only as a service's policy or the org's default"
+    )
+    steps: list[PolicyStep] = Field(min_length=1, max_length=MAX_STEPS)
+
+
+class EscalationPolicyOut(ResponseModel):
+    id: str
+    org_id: str
+    name: str
+    default: bool
+    repeat: int
+    match: PolicyMatch | None
+    steps: list[PolicyStep]
+    created_at: str
+    updated_at: str
+
+
+class EscalationPolicyList(ResponseModel):
+    items: list[EscalationPolicyOut]
+    next_cursor: str | None
+
+
+def policy_to_api(policy: EscalationPolicy) -> dict[str, Any]:
+    return {
+        "id": policy.policy_id,
+        "org_id": policy.org_id,
+        **policies.document_of(policy),
+        "created_at": iso(policy.created_at),
+        "updated_at": iso(policy.updated_at),
+    }
+
+
+def _policy_id(policy_id: str) -> str:
+    if not is_plausible_id(policy_id):
+        raise NotFound("escalation policy not found")
+    return policy_id
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/escalation-policies",
+    methods=("POST",),
+    summary="Create an escalation policy (admin)",
+    status=201,
+    body=EscalationPolicyRequest,
+    response=EscalationPolicyOut,
+    tags=TAGS,
+    errors=(409,),
+)
+def create_policy(org_id: str) -> dict[str, Any]:
+    require_member(bp.current_request, org_id, min_role=Role.ADMIN)
+    request = parse_body(bp.current_request, EscalationPolicyRequest)
+    return policy_to_api(policies.create_policy(org_id, request.model_dump(exclude_none=True)))
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/escalation-policies",
+    summary="Escalation policies, oldest first (the order in which their match rules are tried)",
+    response=EscalationPolicyList,
+    tags=TAGS,
+    query=PAGE_PARAMS,
+    errors=(400,),
+)
+def list_policies(org_id: str) -> dict[str, Any]:
+    require_member(bp.current_request, org_id)
+    limit, cursor = page_params(bp.current_request)
+    page = policies.list_policies(org_id, limit=limit, cursor=cursor)
+    return {"items": [policy_to_api(p) for p in page.items], "next_cursor": page.next_cursor}
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/escalation-policies/{policy_id}",
+    summary="One escalation policy",
+    response=EscalationPolicyOut,
+    tags=TAGS,
+)
+def get_policy(org_id: str, policy_id: str) -> dict[str, Any]:
+    require_member(bp.current_request, org_id)
+    return policy_to_api(policies.get_policy(org_id, _policy_id(policy_id)))
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/escalation-policies/{policy_id}",
+    methods=("PUT",),
+    summary="Replace an escalation policy (admin); running escalations keep their snapshot",
+    body=EscalationPolicyRequest,
+    response=EscalationPolicyOut,
+    tags=TAGS,
+    errors=(409,),
+)
+def replace_policy(org_id: str, policy_id: str) -> dict[str, Any]:
+    require_member(bp.current_request, org_id, min_role=Role.ADMIN)
+    policy_id = _policy_id(policy_id)
+    request = parse_body(bp.current_request, EscalationPolicyRequest)
+    return policy_to_api(policies.replace_policy(org_id, policy_id, request.model_dump(exclude_none=True)))
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/escalation-policies/{policy_id}",
+    methods=("DELETE",),
+    summary="Delete an escalation policy (admin); services naming it fall back to match and default",
+    status=204,
+    tags=TAGS,
+    errors=(409,),
+)
+def delete_policy(org_id: str, policy_id: str) -> None:
+    require_member(bp.current_request, org_id, min_role=Role.ADMIN)
+    policies.delete_policy(org_id, _policy_id(policy_id))

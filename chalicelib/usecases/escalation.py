@@ -1,0 +1,220 @@
+"""Escalation: who is paged for an incident, when, and never twice.
+
+A new incident takes a snapshot of its policy (the service's, else the first
+whose ``match`` fits, else the org's default), so later edits do not change an
+escalation already running. The incident keeps the next ``(step, loop)`` to
+fire and when; firing it is:
+
+1. queue its notifications: their ids derive from ``(incident, step, loop,
+   target, channel)``, so doing it again writes and sends nothing new;
+2. claim the step with a conditional write (``esc_next_step``/``esc_next_loop``
+   still what was read), which also plans the next one and writes the
+   ``escalated`` timeline entry.
+
+A crash between 1 and 2 is retried and sends nothing twice; two schedulers
+that both see the step due claim it once. Acknowledging or resolving takes the
+incident out of the due index, which stops escalation; a snooze moves its due
+time to the end of the snooze, when escalation resumes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.domain.errors import Conflict
+from chalicelib.domain.escalation import PolicySnapshot, Target, next_step
+from chalicelib.domain.roles import Role
+from chalicelib.models.incidents import DUE_PARTITION, Incident
+from chalicelib.models.orgs import Membership
+from chalicelib.settings import settings
+from chalicelib.usecases import incidents, notifications, preferences
+from chalicelib.usecases.dynamo import condition_failed, transaction_connection
+from chalicelib.usecases.notifications import Recipient
+
+logger = Logger(service="vigil", child=True, level=settings.log_level)
+
+FIRING_STATUSES = ("open",)  # acknowledged, snoozed and resolved incidents do not escalate on their own
+
+
+def escalation_to_api(incident: Incident) -> dict[str, Any] | None:
+    if incident.esc_policy is None:
+        return None
+    policy: dict[str, Any] = incident.esc_policy.as_dict()
+    return {
+        "policy_id": policy.get("policy_id"),
+        "policy_name": policy.get("name"),
+        "step": None if incident.esc_level is None else int(incident.esc_level),
+        "loop": None if incident.esc_level_loop is None else int(incident.esc_level_loop),
+        "next_step": None if incident.esc_next_step is None else int(incident.esc_next_step),
+        "next_at": None if incident.esc_next_at is None else int(incident.esc_next_at),
+    }
+
+
+def _snapshot(incident: Incident) -> PolicySnapshot:
+    raw: dict[str, Any] = incident.esc_policy.as_dict()
+    return PolicySnapshot.from_dict(raw)
+
+
+def recipients_for(incident: Incident, targets: tuple[Target, ...]) -> list[Recipient]:
+    """Users by their preferences (and min_severity), roles as their members, addresses as given."""
+    found: dict[tuple[str, str], Recipient] = {}
+
+    def add(recipient: Recipient) -> None:
+        found.setdefault((recipient.channel, recipient.target), recipient)
+
+    for target in targets:
+        if target.type == "user":
+            user_ids = [target.value]
+        elif target.type == "role":
+            role = Role(target.value)
+            user_ids = [m.user_id for m in Membership.query(incident.org_id) if m.role == role.value]
+        else:
+            add(Recipient(channel=target.type, target=target.value))
+            continue
+        for user_id in user_ids:
+            try:
+                Membership.get(incident.org_id, user_id)
+            except DoesNotExist:
+                continue  # left the org since the policy was written
+            for channel, address in preferences.channels_for(user_id, incident.severity):
+                add(Recipient(channel=channel, target=address, user_id=user_id))
+    return list(found.values())
+
+
+def fire_step(incident: Incident, *, now: int, by: str | None = None) -> bool:
+    """Fire the incident's next step now; False when another run claimed it first."""
+    if incident.esc_policy is None or incident.esc_next_step is None or incident.esc_next_loop is None:
+        return False
+    snapshot = _snapshot(incident)
+    step, loop = int(incident.esc_next_step), int(incident.esc_next_loop)
+    recipients = recipients_for(incident, snapshot.steps[step].targets)
+    notifications.queue_notifications(
+        incident,
+        recipients=recipients,
+        kind="escalation",
+        step=step,
+        loop=loop,
+        reason=f"escalation step {step + 1}" + (f", pass {loop + 1}" if loop else ""),
+    )
+    planned = next_step(snapshot, step=step, loop=loop, fired_at=now)
+    keeps_escalating = incident.status in FIRING_STATUSES and planned is not None
+    actions: list[Any] = [
+        Incident.esc_level.set(step),
+        Incident.esc_level_loop.set(loop),
+        Incident.version.add(1),
+    ]
+    if planned is None:
+        actions += [
+            Incident.esc_next_step.remove(),
+            Incident.esc_next_loop.remove(),
+            Incident.esc_next_at.remove(),
+        ]
+    else:
+        next_index, next_loop, due_at = planned
+        actions += [
+            Incident.esc_next_step.set(next_index),
+            Incident.esc_next_loop.set(next_loop),
+            Incident.esc_next_at.set(due_at),
+        ]
+    if keeps_escalating and planned is not None:
+        actions += [Incident.due_partition.set(DUE_PARTITION), Incident.due_at.set(planned[2])]
+    elif incident.status != "snoozed":
+        actions += [Incident.due_partition.remove(), Incident.due_at.remove()]
+    try:
+        with TransactWrite(connection=transaction_connection()) as tx:
+            tx.update(
+                incident,
+                actions=actions,
+                condition=(Incident.esc_next_step == step) & (Incident.esc_next_loop == loop),
+            )
+            tx.save(
+                incidents.timeline_event(
+                    incident,
+                    "escalated",
+                    at=now,
+                    actor_id=by,
+                    step=step + 1,
+                    loop=loop,
+                    recipients=len(recipients),
+                    policy=snapshot.name,
+                )
+            )
+    except TransactWriteError as exc:
+        if condition_failed(exc):
+            return False
+        raise
+    logger.info(
+        "escalation step fired", extra={"incident_id": incident.incident_id, "step": step, "loop": loop}
+    )
+    return True
+
+
+def escalate_now(org_id: str, incident_id: str, *, actor_id: str, now: int) -> Incident:
+    """``POST .../escalate``: the next step fires now (also for an acknowledged incident)."""
+    incident = incidents.get_incident(org_id, incident_id)
+    if incident.status == "resolved":
+        raise Conflict("cannot escalate a resolved incident", field="status")
+    if incident.esc_policy is None:
+        raise Conflict("the incident has no escalation policy", field="escalation")
+    if incident.esc_next_step is None:
+        raise Conflict("every step of the escalation policy has fired", field="escalation")
+    if not fire_step(incident, now=now, by=actor_id):
+        raise Conflict("the step fired meanwhile; read the incident again", field="escalation")
+    return incidents.get_incident(org_id, incident_id)
+
+
+def fire_due(*, now: int) -> int:
+    """Every minute: wake snoozed incidents whose time is up and fire the steps that are due."""
+    fired = 0
+    for entry in Incident.by_due.query(DUE_PARTITION, Incident.due_at <= now):
+        incident = incidents.get_incident_or_none(entry.org_id, entry.incident_id)
+        if incident is None:
+            continue
+        if incident.status == "snoozed":
+            incidents.wake_one(incident, now=now)
+            continue
+        if (
+            incident.status in FIRING_STATUSES
+            and incident.esc_next_at is not None
+            and int(incident.esc_next_at) <= now
+            and fire_step(incident, now=now)
+        ):
+            fired += 1
+    return fired
+
+
+def on_new_incident(org_id: str, incident_id: str, *, now: int) -> None:
+    """The stream's INSERT: step 0 fires at once (a replayed record finds it claimed)."""
+    incident = incidents.get_incident_or_none(org_id, incident_id)
+    if incident is None or incident.status not in FIRING_STATUSES:
+        return
+    if incident.esc_level is None and incident.esc_next_step == 0 and incident.esc_next_loop == 0:
+        fire_step(incident, now=now)
+
+
+def on_status_change(
+    org_id: str, incident_id: str, *, old: str, new: str, version: int | None = None, now: int
+) -> None:
+    """People already paged are told when the incident is acknowledged or resolved."""
+    if new not in ("acknowledged", "resolved") or old == new:
+        return
+    incident = incidents.get_incident_or_none(org_id, incident_id)
+    if incident is None:
+        return
+    paged: dict[tuple[str, str], Recipient] = {}
+    for sent in notifications.notifications_for(org_id, incident_id):
+        if sent.kind == "escalation" and sent.status != "failed":
+            paged.setdefault((sent.channel, sent.target), Recipient(sent.channel, sent.target, sent.user_id))
+    if paged:
+        notifications.queue_notifications(
+            incident,
+            recipients=list(paged.values()),
+            kind=new,
+            step=0,
+            loop=0,
+            reason=f"the incident was {new}",
+        )
