@@ -13,7 +13,7 @@ from chalicelib.api.http import PAGE_PARAMS, VigilBlueprint, is_plausible_id, pa
 from chalicelib.domain.clock import iso
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.roles import Role
-from chalicelib.usecases import orgs
+from chalicelib.usecases import notifications, orgs
 from chalicelib.usecases.orgs import Invited, MemberView, OrgView
 
 bp = VigilBlueprint(__name__)
@@ -278,3 +278,24 @@ def list_invitations(org_id: str) -> dict[str, Any]:
 def revoke_invitation(org_id: str, email: str) -> None:
     require_member(bp.current_request, org_id, min_role=Role.ADMIN)
     orgs.revoke_invitation(org_id, unquote(email))
+
+
+class WebhookSecret(ResponseModel):
+    secret: str
+    header: str
+    scheme: str
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/webhook-signing-secret",
+    summary="The secret that signs this org's webhooks (admin): verify X-Vigil-Signature with it",
+    response=WebhookSecret,
+    tags=ORG_TAGS,
+)
+def webhook_signing_secret(org_id: str) -> dict[str, Any]:
+    require_member(bp.current_request, org_id, min_role=Role.ADMIN)
+    return {
+        "secret": notifications.webhook_signing_secret(org_id),
+        "header": "X-Vigil-Signature",
+        "scheme": "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, '<t>.' + raw body)>",
+    }

@@ -169,3 +169,57 @@ def test_user_targets_follow_their_preferences_and_min_severity(
     assert any("major thing" in s for s in subjects)
     assert not any("minor thing" in s for s in subjects)
     assert low["id"] != high["id"]
+
+
+def test_role_targets_page_every_member_with_that_role(
+    api, new_account, new_org, incident_stream, notification_queue, mailbox
+):
+    admin, responder, viewer = new_account(), new_account(), new_account()
+    org = new_org(admin)
+    for member, role in [(responder, "user"), (viewer, "viewer")]:
+        api.post(
+            f"/v1/orgs/{org['id']}/members", {"email": member.email, "role": role}, token=admin.access_token
+        )
+    policies.create_policy(
+        org["id"],
+        {
+            "name": "Users",
+            "default": True,
+            "steps": [{"delay_minutes": 0, "targets": [{"type": "role", "role": "user"}]}],
+        },
+    )
+    create(api, org["id"], admin, title="role paging")
+    incident_stream.deliver()
+    notification_queue.run_sender()
+    assert any("role paging" in m["subject"] for m in mailbox.messages_to(responder.email))
+    assert not any("role paging" in m["subject"] for m in mailbox.messages_to(viewer.email))
+    assert not any("role paging" in m["subject"] for m in mailbox.messages_to(admin.email))
+
+
+def test_resolving_tells_the_people_already_paged(
+    api, org_with_policy, incident_stream, notification_queue, mailbox
+):
+    org_id, admin, oncall, _ = org_with_policy
+    incident = create(api, org_id, admin, title="resolve notice")
+    incident_stream.deliver()
+    notification_queue.run_sender()
+    api.post(
+        f"/v1/orgs/{org_id}/incidents/{incident['id']}/resolve", {"note": "fixed"}, token=admin.access_token
+    )
+    incident_stream.deliver()
+    notification_queue.run_sender()
+    subjects = [m["subject"] for m in mailbox.messages_to(oncall)]
+    assert len(subjects) == 2
+    assert "resolved" in subjects[-1].lower()
+
+
+def test_the_webhook_signing_secret_is_for_admins(api, org_with_policy, new_account):
+    from chalicelib.usecases.notifications import webhook_signing_secret
+
+    org_id, admin, _, _ = org_with_policy
+    reply = api.get(f"/v1/orgs/{org_id}/webhook-signing-secret", token=admin.access_token)
+    assert reply.status == 200
+    assert reply.body["secret"] == webhook_signing_secret(org_id)
+    member = new_account()
+    api.post(f"/v1/orgs/{org_id}/members", {"email": member.email, "role": "user"}, token=admin.access_token)
+    assert api.get(f"/v1/orgs/{org_id}/webhook-signing-secret", token=member.access_token).status == 403
