@@ -137,7 +137,7 @@ def fire_step(incident: Incident, *, now: int, by: str | None = None) -> bool:
                     "escalated",
                     at=now,
                     actor_id=by,
-                    step=step + 1,
+                    step=step,
                     loop=loop,
                     recipients=len(recipients),
                     policy=snapshot.name,
