@@ -40,6 +40,7 @@ def incident_changes(event: dict[str, Any], context: Any) -> dict[str, Any]:
             return
         org_id, incident_id = str(change.keys["org_id"]), str(change.keys["incident_id"])
         now = now_seconds()
+        logger.debug("incident change", extra={"incident_id": incident_id, "event": str(record.event_name)})
         if record.event_name is not None and record.event_name.name == "INSERT":
             escalation.on_new_incident(org_id, incident_id, now=now)
         elif record.event_name is not None and record.event_name.name == "MODIFY":

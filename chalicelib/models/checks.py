@@ -67,6 +67,22 @@ class _CheckCounters:
         )
 
 
+def add_check_counters(model: type[HourBucket] | type[DailyRollup], counters: Rollup) -> list[Any]:
+    """ADD actions for the non-zero check counters of ``counters`` (zeros would only grow the item)."""
+    pairs = [
+        (model.total_checks, counters.total_checks),
+        (model.failed_checks, counters.failed_checks),
+        (model.missed_checks, counters.missed_checks),
+        (model.response_time_sum_ms, counters.response_time_sum_ms),
+        (model.response_time_count, counters.response_time_count),
+        *(
+            (getattr(model, name), count)
+            for name, count in zip(HISTOGRAM_ATTRIBUTES, counters.histogram, strict=True)
+        ),
+    ]
+    return [attribute.add(value) for attribute, value in pairs if value]
+
+
 class BucketsByHour(GlobalSecondaryIndex["HourBucket"]):
     class Meta:
         index_name = "by-hour"

@@ -30,10 +30,10 @@ from chalicelib.domain.monitoring import CheckOutcome, MonitorState, MonitorStat
 from chalicelib.domain.schedule import is_missed
 from chalicelib.domain.status_codes import StatusRanges
 from chalicelib.models.checks import (
-    HISTOGRAM_ATTRIBUTES,
     SEVERITY_ATTRIBUTES,
     DailyRollup,
     HourBucket,
+    add_check_counters,
     service_key,
 )
 from chalicelib.models.incidents import Incident
@@ -136,19 +136,8 @@ def store_check(job: ProbeJob, record: CheckRecord) -> bool:
         HourBucket.seconds.add({second}),
         HourBucket.checks.set((HourBucket.checks | []).append([pack(record)])),
         HourBucket.expires_at.set(hour + HOUR + settings.check_retention_seconds),
+        *add_check_counters(HourBucket, counters),
     ]
-    for attribute, value in (
-        (HourBucket.total_checks, counters.total_checks),
-        (HourBucket.failed_checks, counters.failed_checks),
-        (HourBucket.missed_checks, counters.missed_checks),
-        (HourBucket.response_time_sum_ms, counters.response_time_sum_ms),
-        (HourBucket.response_time_count, counters.response_time_count),
-    ):
-        if value:
-            actions.append(attribute.add(value))
-    for name, count in zip(HISTOGRAM_ATTRIBUTES, counters.histogram, strict=True):
-        if count:
-            actions.append(getattr(HourBucket, name).add(count))
     bucket = HourBucket(service_key(job.org_id, job.service_id), hour)
     try:
         bucket.update(

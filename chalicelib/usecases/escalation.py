@@ -218,3 +218,17 @@ def on_status_change(
             loop=0,
             reason=f"the incident was {new}",
         )
+
+
+def tell_paged(incident: Incident, *, now: int) -> None:
+    """Right after an acknowledgement or resolution through the API. The stream's MODIFY does the
+    same; the notices are keyed on the incident's version, so whichever comes second sends nothing."""
+    if incident.status in ("acknowledged", "resolved"):
+        on_status_change(
+            incident.org_id,
+            incident.incident_id,
+            old="",
+            new=incident.status,
+            version=int(incident.version),
+            now=now,
+        )

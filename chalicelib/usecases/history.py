@@ -17,7 +17,13 @@ from pynamodb.exceptions import UpdateError
 from chalicelib.adapters.secrets import jwt_secret
 from chalicelib.domain.checks import HOUR, CheckRecord, hour_of, unpack
 from chalicelib.domain.metrics import Rollup, ServiceMetrics, org_totals, service_metrics
-from chalicelib.models.checks import HISTOGRAM_ATTRIBUTES, DailyRollup, HourBucket, service_key
+from chalicelib.models.checks import (
+    HISTOGRAM_ATTRIBUTES,
+    DailyRollup,
+    HourBucket,
+    add_check_counters,
+    service_key,
+)
 from chalicelib.models.services import SCHEDULER_PARTITION, SchedulerState, Service
 from chalicelib.security.cursors import decode_cursor, encode_cursor
 from chalicelib.settings import settings
@@ -70,19 +76,7 @@ def fold_bucket(key: str, hour: int) -> bool:
     except HourBucket.DoesNotExist:
         return False
     counters = bucket.check_counters()
-    actions: list[Any] = [DailyRollup.folded_hours.add({hour})]
-    for attribute, value in (
-        (DailyRollup.total_checks, counters.total_checks),
-        (DailyRollup.failed_checks, counters.failed_checks),
-        (DailyRollup.missed_checks, counters.missed_checks),
-        (DailyRollup.response_time_sum_ms, counters.response_time_sum_ms),
-        (DailyRollup.response_time_count, counters.response_time_count),
-    ):
-        if value:
-            actions.append(attribute.add(value))
-    for name, count in zip(HISTOGRAM_ATTRIBUTES, counters.histogram, strict=True):
-        if count:
-            actions.append(getattr(DailyRollup, name).add(count))
+    actions: list[Any] = [DailyRollup.folded_hours.add({hour}), *add_check_counters(DailyRollup, counters)]
     try:
         DailyRollup(key, hour // DAY).update(
             actions=actions,

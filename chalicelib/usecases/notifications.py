@@ -25,7 +25,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, PynamoDBException, UpdateError
 
 from chalicelib.adapters import mailer, notification_queue, prober, sms
 from chalicelib.adapters.notification_queue import NotificationKey
@@ -33,7 +33,8 @@ from chalicelib.adapters.secrets import jwt_secret
 from chalicelib.domain import notifications as formats
 from chalicelib.domain.clock import iso, now_seconds
 from chalicelib.domain.errors import InvalidInput
-from chalicelib.models.incidents import Incident
+from chalicelib.domain.ids import new_id
+from chalicelib.models.incidents import Incident, IncidentEvent
 from chalicelib.models.notifications import FAILED, QUEUED, SENT, Notification, incident_key
 from chalicelib.models.services import Service
 from chalicelib.settings import settings
@@ -225,14 +226,31 @@ def deliver(incident_key: str, notification_id: str, *, receive_count: int, max_
             + [Notification.error.remove()],
         )
         logger.info("notification sent", extra=log_extra)
+        _on_timeline(notification, status=SENT, error=None)
         return
     if outcome.permanent or receive_count >= max_receives:
         _finish(notification, [Notification.status.set(FAILED), Notification.error.set(outcome.error)])
         logger.warning("notification failed", extra={**log_extra, "error": outcome.error})
+        _on_timeline(notification, status=FAILED, error=outcome.error)
         return
     _finish(notification, [Notification.error.set(outcome.error)])
     logger.info("notification send failed; it will be retried", extra={**log_extra, "error": outcome.error})
     raise DeliveryFailed(outcome.error)
+
+
+def _on_timeline(notification: Notification, *, status: str, error: str | None) -> None:
+    """A ``notified`` entry on the incident's timeline; the record stays the source of truth, so a
+    failure to write the entry is logged, not retried."""
+    data = {"channel": notification.channel, "target": notification.target, "kind": notification.kind}
+    data["status"] = status
+    if error:
+        data["error"] = error
+    try:
+        IncidentEvent(
+            notification.incident_key, new_id(), at=now_seconds(), type="notified", actor_id=None, data=data
+        ).save()
+    except PynamoDBException:
+        logger.exception("could not add a notification to the timeline")
 
 
 def _claim(notification: Notification, *, now: int) -> None:

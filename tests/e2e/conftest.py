@@ -5,6 +5,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -18,6 +19,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 class LocalStack:
     def __init__(self, api_url: str, aws_url: str, process: subprocess.Popen) -> None:
+        self.log_path: Path | None = None
         self.api_url = api_url
         self.aws_url = aws_url
         self.process = process
@@ -55,6 +57,17 @@ class LocalStack:
         return [c.group(1) for c in codes if c][-1]
 
 
+def wait_for(condition, *, seconds: float, what: str, every: float = 0.25):
+    """Poll ``condition`` until it returns something truthy (returned) or ``seconds`` pass."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 def start_stack(extra_env: dict[str, str] | None = None) -> LocalStack:
     api_port, aws_port = _free_port(), _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIGIL_", "AWS_"))}
@@ -69,19 +82,21 @@ def start_stack(extra_env: dict[str, str] | None = None) -> LocalStack:
         }
     )
     env.update(extra_env or {})
+    # A file, not a pipe: nobody reads a pipe while tests run, and a full one would block the stack.
+    log = tempfile.NamedTemporaryFile(prefix="vigil-local-stack-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "-m", "infra.local"],
         cwd=PROJECT_DIR,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
-        text=True,
     )
     stack = LocalStack(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{aws_port}", process)
+    stack.log_path = Path(log.name)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the local stack exited early:\n{process.stdout.read()}")
+            raise RuntimeError(f"the local stack exited early:\n{stack.log_path.read_text()[-5000:]}")
         try:
             if requests.get(stack.url("/health"), timeout=1).status_code == 200:
                 return stack
@@ -95,12 +110,12 @@ def start_stack(extra_env: dict[str, str] | None = None) -> LocalStack:
 def stop_stack(stack: LocalStack) -> tuple[int, str]:
     stack.process.send_signal(signal.SIGTERM)
     try:
-        output, _ = stack.process.communicate(timeout=20)
+        stack.process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         stack.process.kill()
-        output, _ = stack.process.communicate()
-        return -9, output
-    return stack.process.returncode, output
+        stack.process.wait()
+        return -9, stack.log_path.read_text()[-5000:]
+    return stack.process.returncode, stack.log_path.read_text()[-5000:]
 
 
 @pytest.fixture(scope="session")

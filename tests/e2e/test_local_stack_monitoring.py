@@ -8,6 +8,8 @@ import boto3
 import pytest
 import requests
 
+from tests.e2e.conftest import wait_for
+
 pytestmark = pytest.mark.e2e
 
 
@@ -40,16 +42,6 @@ def target():
     server = Target()
     yield server
     server.server.shutdown()
-
-
-def wait_for(condition, *, seconds, what):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_a_service_goes_pending_up_down_up_with_one_incident(local_stack, target):

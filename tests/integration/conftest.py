@@ -268,17 +268,16 @@ class ProbeQueue:
         while self.receive():
             pass
 
-    def run_checker(self, *, rounds: int = 3) -> list[dict]:
-        """Receive what is visible and hand it to the checker; returns the events it handled."""
-        from chalicelib.events.probes import probe_batch
-
+    def drain(self, handler, *, rounds: int) -> list[dict]:
+        """Hand what is visible to ``handler`` as Lambda's event source would: delete what succeeded,
+        leave what it reported failed. Returns the events handled."""
         handled = []
         for _ in range(rounds):
             messages = self.receive()
             if not messages:
                 break
             event = self.event(messages)
-            response = probe_batch(event, None)
+            response = handler(event, None)
             failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
             done = [m for m in messages if m["MessageId"] not in failed]
             if done:
@@ -288,6 +287,11 @@ class ProbeQueue:
                 )
             handled.append(event)
         return handled
+
+    def run_checker(self, *, rounds: int = 3) -> list[dict]:
+        from chalicelib.events.probes import probe_batch
+
+        return self.drain(probe_batch, rounds=rounds)
 
 
 @pytest.fixture(scope="session")
@@ -356,19 +360,7 @@ class NotificationQueue(ProbeQueue):
     def run_sender(self, *, rounds: int = 5) -> None:
         from chalicelib.events.notifications import notification_batch
 
-        for _ in range(rounds):
-            messages = self.receive()
-            if not messages:
-                return
-            event = self.event(messages)
-            response = notification_batch(event, None)
-            failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
-            done = [m for m in messages if m["MessageId"] not in failed]
-            if done:
-                self.sqs.delete_message_batch(
-                    QueueUrl=self.url,
-                    Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
-                )
+        self.drain(notification_batch, rounds=rounds)
 
 
 @pytest.fixture(scope="session")

@@ -94,8 +94,12 @@ def test_escalate_fires_the_sms_step_and_acknowledging_stops_the_rest(
     assert len(subjects) == 2
     assert "acknowledged" in subjects[-1].lower()
 
-    types = [e["type"] for e in api.get(f"{base}/timeline", token=admin.access_token).body["items"]]
-    assert types == ["created", "escalated", "escalated", "acknowledged"]
+    entries = api.get(f"{base}/timeline", token=admin.access_token).body["items"]
+    types = [e["type"] for e in entries]
+    assert [t for t in types if t != "notified"] == ["created", "escalated", "escalated", "acknowledged"]
+    notified = [(e["data"]["channel"], e["data"]["status"]) for e in entries if e["type"] == "notified"]
+    assert ("email", "sent") in notified
+    assert ("sms", "sent") in notified
 
 
 def test_a_step_fires_when_due_once_and_not_after_acknowledgement(
