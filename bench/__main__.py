@@ -8,7 +8,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ["bench.cost_per_check", "bench.checker_batch", "bench.metrics_reads", "bench.dispatch_100k"]
+BENCHMARKS = [
+    "bench.cost_per_check",
+    "bench.checker_batch",
+    "bench.metrics_reads",
+    "bench.classifier",
+    "bench.dispatch_100k",
+]
 
 
 def main() -> int:

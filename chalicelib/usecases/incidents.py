@@ -8,6 +8,7 @@ from aws_lambda_powertools import Logger
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.domain.classifier import classify
 from chalicelib.domain.clock import now_seconds
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.ids import new_id
@@ -92,7 +93,8 @@ def list_incidents(
 
 
 def monitor_category(error: str | None, status_code: int | None) -> str:
-    """Until the classifier lands, an outage is 'server' when the service answered, else 'network'."""
+    """A failed check says more than its words: the service answered badly ('server'), or it could
+    not be reached at all ('network'); TLS and DNS failures are network ones too."""
     return "server" if status_code is not None else "network"
 
 
@@ -226,7 +228,7 @@ def create_incident(
         severity=severity,
         status=Status.OPEN.value,
         org_status=Incident.status_key(org_id, Status.OPEN.value),
-        category="other",
+        category=classify(title, description),
         source="manual",
         service_id=service_id,
         service_key=service_key(org_id, service_id) if service_id else None,

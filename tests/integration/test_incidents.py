@@ -263,3 +263,22 @@ def test_a_monitor_incident_resolved_by_hand_lets_the_service_recover(api, team,
     assert timeline_types(api, org_id, incident_id, admin) == ["created", "resolved"]
     with pytest.raises(Conflict):
         incidents.resolve(org_id, incident_id, actor_id=admin.user_id, note=None)
+
+
+@pytest.mark.parametrize(
+    ("title", "description", "category"),
+    [
+        ("Users cannot log in with SSO", "The identity provider rejects every SAML assertion", "login"),
+        ("DNS resolution failing for api.example.com", "NXDOMAIN from the resolvers", "network"),
+        ("Disco lleno en db-1", "El servidor de base de datos se quedó sin espacio", "server"),
+        ("NullPointerException im Abrechnungsdienst", "Seit dem letzten Deployment", "software"),
+    ],
+)
+def test_a_new_incident_gets_a_category_from_its_text(api, team, title, description, category):
+    org_id, _, responder, _ = team
+    incident = open_incident(api, org_id, responder, title=title, description=description)
+    assert incident["category"] == category
+    patched = api.patch(
+        f"/v1/orgs/{org_id}/incidents/{incident['id']}", {"category": "other"}, token=responder.access_token
+    )
+    assert patched.body["category"] == "other"  # a person's choice wins
