@@ -19,7 +19,14 @@ from chalice import Blueprint, Response
 from chalice.app import Request
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.domain.errors import InvalidInput, PayloadTooLarge, Throttled, Unavailable, VigilError
+from chalicelib.domain.errors import (
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    Throttled,
+    Unavailable,
+    VigilError,
+)
 from chalicelib.settings import settings
 
 logger = Logger(service="vigil", child=True, level=settings.log_level)
@@ -138,9 +145,7 @@ def _refuse_large_body(request: Request) -> None:
 
 def parse_body(request: Request, model: type[M]) -> M:
     """The request body as ``model``, or a 400 whose message names the offending field."""
-    raw = _raw_body(request)
-    if len(raw) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"body: must be at most {MAX_BODY_BYTES // 1024} KiB")
+    raw = _raw_body(request)  # its size was checked by the route (VigilBlueprint) already
     if not raw.strip():
         document: Any = {}
     else:
@@ -201,17 +206,24 @@ def describe_validation_error(exc: ValidationError) -> str:
     return f"{where}: {message}"
 
 
-def page_params(request: Request) -> tuple[int, str | None]:
+def int_param(request: Request, name: str, *, default: int, low: int, high: int) -> int:
+    """An integer query parameter within [low, high], or a 400 naming it."""
     params: Mapping[str, str] = request.query_params or {}
-    raw_limit: str | None = params.get("limit")
-    limit = DEFAULT_PAGE_SIZE
-    if raw_limit is not None:
-        try:
-            limit = int(raw_limit)
-        except ValueError as exc:
-            raise InvalidInput(f"must be an integer from 1 to {MAX_PAGE_SIZE}", field="limit") from exc
-        if not 1 <= limit <= MAX_PAGE_SIZE:
-            raise InvalidInput(f"must be an integer from 1 to {MAX_PAGE_SIZE}", field="limit")
+    raw = params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise InvalidInput(f"must be an integer from {low} to {high}", field=name) from exc
+    if not low <= value <= high:
+        raise InvalidInput(f"must be an integer from {low} to {high}", field=name)
+    return value
+
+
+def page_params(request: Request) -> tuple[int, str | None]:
+    limit = int_param(request, "limit", default=DEFAULT_PAGE_SIZE, low=1, high=MAX_PAGE_SIZE)
+    params: Mapping[str, str] = request.query_params or {}
     cursor: str | None = params.get("cursor")
     if cursor is not None and (not cursor or len(cursor) > 2048):
         raise InvalidInput("is not a valid cursor for this list", field="cursor")
@@ -221,3 +233,10 @@ def page_params(request: Request) -> tuple[int, str | None]:
 def is_plausible_id(value: str) -> bool:
     """IDs in paths are checked before they reach DynamoDB, which rejects oversized keys with a 500."""
     return bool(_ID.match(value))
+
+
+def path_id(value: str, *, what: str) -> str:
+    """A path id, or the 404 a missing ``what`` gets (a malformed id cannot name anything)."""
+    if not is_plausible_id(value):
+        raise NotFound(f"{what} not found")
+    return value

@@ -13,12 +13,11 @@ from chalicelib.api.http import (
     PAGE_PARAMS,
     QueryParam,
     VigilBlueprint,
-    is_plausible_id,
     page_params,
     parse_body,
+    path_id,
 )
 from chalicelib.domain.clock import iso, now_seconds
-from chalicelib.domain.errors import NotFound
 from chalicelib.domain.roles import Role
 from chalicelib.models.incidents import Incident, IncidentEvent
 from chalicelib.usecases import escalation, incidents, notifications
@@ -169,9 +168,7 @@ def list_incidents(org_id: str) -> dict[str, Any]:
 )
 def get_incident(org_id: str, incident_id: str) -> dict[str, Any]:
     require_member(bp.current_request, org_id)
-    if not is_plausible_id(incident_id):
-        raise NotFound("incident not found")
-    return incident_to_api(incidents.get_incident(org_id, incident_id))
+    return incident_to_api(incidents.get_incident(org_id, _incident_id(incident_id)))
 
 
 def event_to_api(event: IncidentEvent) -> dict[str, Any]:
@@ -186,9 +183,7 @@ def event_to_api(event: IncidentEvent) -> dict[str, Any]:
 
 
 def _incident_id(incident_id: str) -> str:
-    if not is_plausible_id(incident_id):
-        raise NotFound("incident not found")
-    return incident_id
+    return path_id(incident_id, what="incident")
 
 
 @bp.route(

@@ -9,9 +9,8 @@ from pydantic import Field
 
 from chalicelib.api.access import require_member, require_user
 from chalicelib.api.fields import Email, Name, RequestModel, ResponseModel, RoleName
-from chalicelib.api.http import PAGE_PARAMS, VigilBlueprint, is_plausible_id, page_params, parse_body
+from chalicelib.api.http import PAGE_PARAMS, VigilBlueprint, page_params, parse_body, path_id
 from chalicelib.domain.clock import iso
-from chalicelib.domain.errors import NotFound
 from chalicelib.domain.roles import Role
 from chalicelib.usecases import notifications, orgs
 from chalicelib.usecases.orgs import Invited, MemberView, OrgView
@@ -120,9 +119,7 @@ def invitation_to_api(invited: Invited) -> dict[str, Any]:
 
 
 def _member_id(user_id: str) -> str:
-    if not is_plausible_id(user_id):
-        raise NotFound("member not found")
-    return user_id
+    return path_id(user_id, what="member")
 
 
 # ---- organizations ------------------------------------------------------------------------------

@@ -8,9 +8,8 @@ from pydantic import Field
 
 from chalicelib.api.access import require_member
 from chalicelib.api.fields import Name, RequestModel, ResponseModel, RoleName
-from chalicelib.api.http import PAGE_PARAMS, VigilBlueprint, is_plausible_id, page_params, parse_body
+from chalicelib.api.http import PAGE_PARAMS, VigilBlueprint, page_params, parse_body, path_id
 from chalicelib.domain.clock import iso
-from chalicelib.domain.errors import NotFound
 from chalicelib.domain.escalation import MAX_DELAY_MINUTES, MAX_REPEAT, MAX_STEPS, MAX_TARGETS_PER_STEP
 from chalicelib.domain.roles import Role
 from chalicelib.models.policies import EscalationPolicy
@@ -91,9 +90,7 @@ def policy_to_api(policy: EscalationPolicy) -> dict[str, Any]:
 
 
 def _policy_id(policy_id: str) -> str:
-    if not is_plausible_id(policy_id):
-        raise NotFound("escalation policy not found")
-    return policy_id
+    return path_id(policy_id, what="escalation policy")
 
 
 @bp.route(

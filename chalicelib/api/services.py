@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
@@ -13,13 +12,13 @@ from chalicelib.api.http import (
     PAGE_PARAMS,
     QueryParam,
     VigilBlueprint,
-    is_plausible_id,
+    int_param,
     page_params,
     parse_body,
+    path_id,
 )
 from chalicelib.domain.checks import CheckRecord
 from chalicelib.domain.clock import iso, now_seconds
-from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.roles import Role
 from chalicelib.domain.service_config import ServiceConfig
 from chalicelib.models.services import Service
@@ -170,23 +169,7 @@ def check_to_api(record: CheckRecord) -> dict[str, Any]:
 
 
 def _service_id(service_id: str) -> str:
-    if not is_plausible_id(service_id):
-        raise NotFound("service not found")
-    return service_id
-
-
-def int_param(name: str, *, default: int, low: int, high: int) -> int:
-    params: Mapping[str, str] = bp.current_request.query_params or {}
-    raw = params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise InvalidInput(f"must be an integer from {low} to {high}", field=name) from exc
-    if not low <= value <= high:
-        raise InvalidInput(f"must be an integer from {low} to {high}", field=name)
-    return value
+    return path_id(service_id, what="service")
 
 
 @bp.route(
@@ -283,7 +266,7 @@ def check_now(org_id: str, service_id: str) -> dict[str, Any]:
 )
 def list_checks(org_id: str, service_id: str) -> dict[str, Any]:
     require_member(bp.current_request, org_id)
-    hours = int_param("hours", default=24, low=1, high=MAX_HOURS)
+    hours = int_param(bp.current_request, "hours", default=24, low=1, high=MAX_HOURS)
     limit, cursor = page_params(bp.current_request)
     service = services.get_service(org_id, _service_id(service_id))
     page = history.recent_checks(service, hours=hours, now=now_seconds(), limit=limit, cursor=cursor)
@@ -299,7 +282,7 @@ def list_checks(org_id: str, service_id: str) -> dict[str, Any]:
 )
 def service_metrics(org_id: str, service_id: str) -> dict[str, Any]:
     require_member(bp.current_request, org_id)
-    days = int_param("days", default=30, low=1, high=MAX_DAYS)
+    days = int_param(bp.current_request, "days", default=30, low=1, high=MAX_DAYS)
     service = services.get_service(org_id, _service_id(service_id))
     return history.metrics_for(service, days=days, now=now_seconds()).to_api()
 
@@ -313,6 +296,6 @@ def service_metrics(org_id: str, service_id: str) -> dict[str, Any]:
 )
 def org_metrics(org_id: str) -> dict[str, Any]:
     require_member(bp.current_request, org_id)
-    days = int_param("days", default=30, low=1, high=MAX_DAYS)
+    days = int_param(bp.current_request, "days", default=30, low=1, high=MAX_DAYS)
     per_service, totals = history.org_metrics(services.all_services(org_id), days=days, now=now_seconds())
     return {"services": [m.to_api() for m in per_service], "totals": totals}

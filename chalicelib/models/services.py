@@ -75,6 +75,11 @@ class Service(Model):
 
     by_schedule = ServicesBySchedule()
 
+    def header_map(self) -> dict[str, str]:
+        """The probe headers as a plain dict (a raw MapAttribute reads back as one or as a map)."""
+        headers = self.headers
+        return dict(headers.as_dict() if hasattr(headers, "as_dict") else headers or {})
+
 
 class SchedulerState(Model):
     """Intervals in use, how far probes have been dispatched and hours folded; one item."""

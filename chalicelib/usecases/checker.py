@@ -89,13 +89,10 @@ def run_checks(jobs: Sequence[ProbeJob], *, started_at: float | None = None) -> 
 
 
 def _probe_request(service: Service) -> ProbeRequest:
-    headers = (
-        service.headers.as_dict() if hasattr(service.headers, "as_dict") else dict(service.headers or {})
-    )
     return ProbeRequest(
         url=service.url,
         method=service.method,
-        headers=headers,
+        headers=service.header_map(),
         timeout_seconds=float(service.timeout_seconds),
         expected_status=StatusRanges.parse(service.expected_status),
         keyword=service.keyword,

@@ -68,6 +68,10 @@ def recipients_for(incident: Incident, targets: tuple[Target, ...]) -> list[Reci
 
     for target in targets:
         if target.type == "user":
+            try:
+                Membership.get(incident.org_id, target.value)
+            except DoesNotExist:
+                continue  # left the org since the policy was written
             user_ids = [target.value]
         elif target.type == "role":
             role = Role(target.value)
@@ -76,10 +80,6 @@ def recipients_for(incident: Incident, targets: tuple[Target, ...]) -> list[Reci
             add(Recipient(channel=target.type, target=target.value))
             continue
         for user_id in user_ids:
-            try:
-                Membership.get(incident.org_id, user_id)
-            except DoesNotExist:
-                continue  # left the org since the policy was written
             for channel, address in preferences.channels_for(user_id, incident.severity):
                 add(Recipient(channel=channel, target=address, user_id=user_id))
     return list(found.values())

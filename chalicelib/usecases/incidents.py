@@ -12,7 +12,14 @@ from chalicelib.domain.classifier import classify
 from chalicelib.domain.clock import now_seconds
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.ids import new_id
-from chalicelib.domain.incidents import Action, Status, allowed_from, check_snooze_minutes, transition
+from chalicelib.domain.incidents import (
+    SEVERITIES,
+    Action,
+    Status,
+    allowed_from,
+    check_snooze_minutes,
+    transition,
+)
 from chalicelib.models.checks import service_key
 from chalicelib.models.incidents import DUE_PARTITION, Incident, IncidentEvent
 from chalicelib.models.orgs import Membership
@@ -24,8 +31,7 @@ from chalicelib.usecases.pagination import Page, fetch_page
 
 logger = Logger(service="vigil", child=True, level=settings.log_level)
 
-STATUSES = ("open", "acknowledged", "snoozed", "resolved")
-SEVERITIES = ("low", "medium", "high", "critical")
+STATUSES = tuple(status.value for status in Status)
 
 
 def get_incident(org_id: str, incident_id: str) -> Incident:
@@ -219,7 +225,9 @@ def create_incident(
     dedup_key: str | None,
 ) -> Incident:
     now = now_seconds()
-    _service_policy(org_id, service_id)  # 400 for a service of another org
+    service_policy_id = _service_policy(org_id, service_id)  # 400 for a service of another org
+    if dedup_key and open_incident_with_dedup_key(org_id, dedup_key) is not None:
+        raise Conflict("an incident that is not resolved already has this dedup_key", field="dedup_key")
     incident = Incident(
         org_id,
         new_id(),
@@ -241,12 +249,10 @@ def create_incident(
             org_id,
             severity=severity,
             service_id=service_id,
-            service_policy_id=_service_policy(org_id, service_id),
+            service_policy_id=service_policy_id,
             created_at=now,
         ),
     )
-    if dedup_key and open_incident_with_dedup_key(org_id, dedup_key) is not None:
-        raise Conflict("an incident that is not resolved already has this dedup_key", field="dedup_key")
     with TransactWrite(connection=transaction_connection()) as tx:
         tx.save(incident, condition=Incident.incident_id.does_not_exist())
         tx.save(timeline_event(incident, "created", at=now, actor_id=actor_id, source="manual"))
@@ -371,16 +377,6 @@ def snooze(org_id: str, incident_id: str, *, actor_id: str, minutes: int) -> Inc
         event_data={"minutes": minutes, "until": until},
         now=now,
     )
-
-
-def wake_snoozed(*, now: int) -> int:
-    """Snoozed incidents whose time is up return to open; returns how many."""
-    woken = 0
-    for entry in Incident.by_due.query(DUE_PARTITION, Incident.due_at <= now):
-        incident = get_incident_or_none(entry.org_id, entry.incident_id)
-        if incident is not None and wake_one(incident, now=now):
-            woken += 1
-    return woken
 
 
 def wake_one(incident: Incident, *, now: int) -> bool:

@@ -44,9 +44,7 @@ def config_of(service: Service) -> ServiceConfig:
         recovery_threshold=int(service.recovery_threshold),
         severity=service.severity,
         escalation_policy_id=service.escalation_policy_id,
-        headers=dict(
-            service.headers.as_dict() if hasattr(service.headers, "as_dict") else service.headers or {}
-        ),
+        headers=service.header_map(),
         enabled=bool(service.enabled),
         public=bool(service.public),
     )

@@ -23,6 +23,7 @@ import logging
 import threading
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -259,14 +260,15 @@ class _HandlerInvoker:
         )
 
 
-class _EventSourceRunner:
+class _EventSourceRunner(ABC):
     """One event source of the app: prepared synchronously in start(), then run by its threads."""
 
-    def prepare(self) -> None:
+    def prepare(self) -> None:  # noqa: B027 - most sources have nothing to prepare
         """Work that must be done before start() returns (e.g. taking a stream's LATEST position)."""
 
+    @abstractmethod
     def thread_targets(self) -> list[tuple[str, Callable[[], None]]]:
-        raise NotImplementedError
+        """(thread name, loop) for each thread the source runs."""
 
 
 # --- Schedules -------------------------------------------------------------------------------------

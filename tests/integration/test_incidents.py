@@ -9,7 +9,7 @@ from chalicelib.domain.checks import CheckRecord
 from chalicelib.domain.errors import Conflict
 from chalicelib.models.incidents import Incident
 from chalicelib.models.services import Service
-from chalicelib.usecases import checker, incidents
+from chalicelib.usecases import checker, escalation, incidents
 
 
 @pytest.fixture
@@ -152,9 +152,9 @@ def test_snooze_returns_to_open_when_the_time_is_up(api, team):
     snoozed = api.post(f"{base}/snooze", {"minutes": 5}, token=responder.access_token)
     assert snoozed.body["status"] == "snoozed"
 
-    incidents.wake_snoozed(now=int(time.time()) + 60)  # a minute later: not due yet
+    escalation.fire_due(now=int(time.time()) + 60)  # a minute later: not due yet
     assert Incident.get(org_id, incident["id"]).status == "snoozed"
-    incidents.wake_snoozed(now=int(time.time()) + 5 * 60 + 1)
+    escalation.fire_due(now=int(time.time()) + 5 * 60 + 1)
     assert api.get(base, token=responder.access_token).body["status"] == "open"
     assert timeline_types(api, org_id, incident["id"], responder)[-2:] == ["snoozed", "reopened"]
 
@@ -165,7 +165,7 @@ def test_acknowledging_a_snoozed_incident_cancels_its_wake_up(api, team):
     base = f"/v1/orgs/{org_id}/incidents/{incident['id']}"
     api.post(f"{base}/snooze", {"minutes": 1}, token=responder.access_token)
     api.post(f"{base}/acknowledge", token=responder.access_token)
-    incidents.wake_snoozed(now=int(time.time()) + 120)
+    escalation.fire_due(now=int(time.time()) + 120)
     assert api.get(base, token=responder.access_token).body["status"] == "acknowledged"
 
 
