@@ -2,7 +2,19 @@
 
 from chalice import Chalice
 
-from chalicelib.api import auth, incidents, meta, orgs, policies, preferences, services, users
+from chalicelib.api import (
+    alerts,
+    auth,
+    incidents,
+    integrations,
+    meta,
+    orgs,
+    policies,
+    preferences,
+    services,
+    users,
+)
+from chalicelib.events import alerts as alert_events
 from chalicelib.events import incidents as incident_events
 from chalicelib.events import notifications, probes
 from chalicelib.observability import log_requests
@@ -19,6 +31,9 @@ app.register_blueprint(services.bp)
 app.register_blueprint(incidents.bp)
 app.register_blueprint(policies.bp)
 app.register_blueprint(preferences.bp)
+app.register_blueprint(integrations.bp)
+app.register_blueprint(alerts.bp)
 app.register_blueprint(probes.bp)
 app.register_blueprint(incident_events.bp)
 app.register_blueprint(notifications.bp)
+app.register_blueprint(alert_events.bp)

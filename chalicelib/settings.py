@@ -54,6 +54,10 @@ class Settings:
     check_retention_seconds: int
     incidents_stream_arn: str
 
+    classifier: str
+    bedrock_model_id: str
+    verify_sns_signatures: bool
+
     def table(self, name: str) -> str:
         return f"{self.name_prefix}{name}"
 
@@ -92,6 +96,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             "VIGIL_INCIDENTS_STREAM_ARN",
             "arn:aws:dynamodb:us-east-1:000000000000:table/vigil-incidents/stream/not-deployed",
         ),
+        classifier=env.get("VIGIL_CLASSIFIER", "offline").strip().lower(),
+        bedrock_model_id=env.get("VIGIL_BEDROCK_MODEL_ID", "anthropic.claude-3-haiku-20240307-v1:0"),
+        # The embedded SNS does not sign what it delivers; deployed stacks always verify.
+        verify_sns_signatures=not _flag(env.get("VIGIL_SKIP_SNS_SIGNATURES")),
     )
 
 

@@ -145,20 +145,25 @@ def _refuse_large_body(request: Request) -> None:
 
 def parse_body(request: Request, model: type[M]) -> M:
     """The request body as ``model``, or a 400 whose message names the offending field."""
-    raw = _raw_body(request)  # its size was checked by the route (VigilBlueprint) already
-    if not raw.strip():
-        document: Any = {}
-    else:
-        try:
-            document = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise InvalidInput("is not valid JSON", field="body") from exc
+    document = json_body(request, empty={})
     if not isinstance(document, dict):
         raise InvalidInput("must be a JSON object", field="body")
     try:
         return model.model_validate(document)
     except ValidationError as exc:
         raise InvalidInput(describe_validation_error(exc)) from exc
+
+
+def json_body(request: Request, *, empty: Any = None) -> Any:
+    """The request body decoded from JSON, whatever its type (``empty`` when there is none);
+    a 400 when it is not JSON. Its size was checked by the route (VigilBlueprint) already."""
+    raw = _raw_body(request)
+    if not raw.strip():
+        return empty
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidInput("is not valid JSON", field="body") from exc
 
 
 _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {

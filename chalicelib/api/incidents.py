@@ -93,6 +93,7 @@ class IncidentOut(ResponseModel):
     source: Literal["manual", "monitor", "alert"]
     service_id: str | None
     dedup_key: str | None
+    integration_id: str | None
     assignee_id: str | None
     alert_count: int
     created_at: str
@@ -125,6 +126,7 @@ def incident_to_api(incident: Incident) -> dict[str, Any]:
         "source": incident.source,
         "service_id": incident.service_id,
         "dedup_key": incident.dedup_key,
+        "integration_id": incident.integration_id,
         "assignee_id": incident.assignee_id,
         "alert_count": int(incident.alert_count or 0),
         "created_at": iso(incident.created_at),

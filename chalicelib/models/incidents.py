@@ -78,6 +78,7 @@ class Incident(Model):
     source = UnicodeAttribute()
     service_id = UnicodeAttribute(null=True)
     dedup_key = UnicodeAttribute(null=True)
+    integration_id = UnicodeAttribute(null=True)  # the integration whose alert opened it
     assignee_id = UnicodeAttribute(null=True)
     alert_count = NumberAttribute(default=0)
     created_at = NumberAttribute()

@@ -8,7 +8,6 @@ from aws_lambda_powertools import Logger
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.domain.classifier import classify
 from chalicelib.domain.clock import now_seconds
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.ids import new_id
@@ -26,6 +25,7 @@ from chalicelib.models.orgs import Membership
 from chalicelib.models.services import Service
 from chalicelib.settings import settings
 from chalicelib.usecases import policies
+from chalicelib.usecases.classification import categorize
 from chalicelib.usecases.dynamo import condition_failed, transaction_connection
 from chalicelib.usecases.pagination import Page, fetch_page
 
@@ -236,7 +236,7 @@ def create_incident(
         severity=severity,
         status=Status.OPEN.value,
         org_status=Incident.status_key(org_id, Status.OPEN.value),
-        category=classify(title, description),
+        category=categorize(title, description),
         source="manual",
         service_id=service_id,
         service_key=service_key(org_id, service_id) if service_id else None,
@@ -327,7 +327,10 @@ def _move(
     return get_incident(incident.org_id, incident.incident_id)
 
 
-def acknowledge(org_id: str, incident_id: str, *, actor_id: str) -> Incident:
+def acknowledge(
+    org_id: str, incident_id: str, *, actor_id: str | None, via: dict[str, Any] | None = None
+) -> Incident:
+    """``actor_id`` None with ``via`` (which integration, which event) when an alert acknowledges."""
     now = now_seconds()
     incident = get_incident(org_id, incident_id)
     return _move(
@@ -341,11 +344,19 @@ def acknowledge(org_id: str, incident_id: str, *, actor_id: str) -> Incident:
             Incident.due_at.remove(),
         ],
         event_type="acknowledged",
+        event_data=via,
         now=now,
     )
 
 
-def resolve(org_id: str, incident_id: str, *, actor_id: str, note: str | None) -> Incident:
+def resolve(
+    org_id: str,
+    incident_id: str,
+    *,
+    actor_id: str | None,
+    note: str | None,
+    via: dict[str, Any] | None = None,
+) -> Incident:
     incident = get_incident(org_id, incident_id)
     if incident.status == Status.RESOLVED.value:
         raise Conflict("the incident is already resolved", field="status")
@@ -354,7 +365,7 @@ def resolve(org_id: str, incident_id: str, *, actor_id: str, note: str | None) -
         Action.RESOLVE,
         actor_id=actor_id,
         event_type="resolved",
-        event_data={"note": note},
+        event_data={"note": note, **(via or {})},
         now=now_seconds(),
     )
 

@@ -373,3 +373,17 @@ def sms_sent_to(number: str) -> list[str]:
 
     backend = get_backend("sns")["123456789012"]["us-east-1"]
     return [message for phone, message in list(backend.sms_messages.values()) if phone == number]
+
+
+class AlertQueue(ProbeQueue):
+    """The FIFO alert queue; ``run_consumer`` hands what is waiting to the alerts consumer."""
+
+    def run_consumer(self, *, rounds: int = 10) -> list[dict]:
+        from chalicelib.events.alerts import alert_batch
+
+        return self.drain(alert_batch, rounds=rounds)
+
+
+@pytest.fixture(scope="session")
+def alert_queue(stack) -> AlertQueue:
+    return AlertQueue(stack.queue_urls["vigil-test-alerts.fifo"])

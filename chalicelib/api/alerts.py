@@ -1,0 +1,120 @@
+"""Alert ingest: ``/v1/alerts/{key}`` (each integration type's native payload) and ``/v2/enqueue``
+(PagerDuty Events API v2, so PagerDuty clients work by changing only the URL).
+
+No bearer token: the integration key authenticates. Both answer 202 once the alerts are queued;
+a request we cannot take now is 503 (retried by every sender), never 429.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from chalice import Response
+from pydantic import Field
+
+from chalicelib.api.fields import RequestModel, ResponseModel
+from chalicelib.api.http import VigilBlueprint, json_body
+from chalicelib.domain.alerts import pagerduty
+from chalicelib.domain.errors import InvalidInput
+from chalicelib.usecases import alerts
+
+bp = VigilBlueprint(__name__)
+TAGS = ("alert ingest",)
+
+
+class AlertsAccepted(ResponseModel):
+    status: Literal["accepted"]
+    incident_ids: list[str] = Field(description="The incidents these alerts open, group into or close")
+    dedup_keys: list[str] = Field(description="One per alert of the payload, generated when it had none")
+
+
+class PagerDutyPayload(RequestModel):
+    summary: str = Field(max_length=1024)
+    source: str
+    severity: Literal["critical", "error", "warning", "info"]
+    timestamp: str | None = None
+    component: str | None = None
+    group: str | None = None
+    class_: str | None = Field(default=None, alias="class")
+    custom_details: dict[str, Any] | None = None
+
+
+class PagerDutyEvent(RequestModel):
+    """PagerDuty Events API v2: https://developer.pagerduty.com/docs/events-api-v2/overview/"""
+
+    routing_key: str = Field(description="An integration key of Vigil")
+    event_action: Literal["trigger", "acknowledge", "resolve"]
+    dedup_key: str | None = Field(default=None, max_length=255)
+    payload: PagerDutyPayload | None = Field(default=None, description="Required to trigger")
+    links: list[dict[str, str]] | None = None
+    images: list[dict[str, str]] | None = None
+    client: str | None = None
+    client_url: str | None = None
+
+
+class EventProcessed(ResponseModel):
+    status: Literal["success"]
+    message: Literal["Event processed"]
+    dedup_key: str
+
+
+@bp.route(
+    "/v1/alerts/{key}",
+    methods=("POST",),
+    summary="Take alerts in the integration type's native format (the key authenticates)",
+    status=202,
+    response=AlertsAccepted,
+    auth=False,
+    tags=TAGS,
+    errors=(400, 403, 404, 413, 503),
+)
+def take_alerts(key: str) -> dict[str, Any]:
+    request = bp.current_request
+    integration = alerts.authenticate(key)
+    accepted = alerts.take_native(
+        integration,
+        json_body(request),
+        sns_message_type=request.headers.get("x-amz-sns-message-type"),
+    )
+    return {"status": "accepted", "incident_ids": accepted.incident_ids, "dedup_keys": accepted.dedup_keys}
+
+
+@bp.route(
+    "/v2/enqueue",
+    methods=("POST",),
+    summary="PagerDuty Events API v2: send an event with an integration key as routing_key",
+    status=202,
+    body=PagerDutyEvent,
+    response=EventProcessed,
+    auth=False,
+    tags=TAGS,
+    errors=(400, 404, 413, 503),
+)
+def enqueue() -> dict[str, Any] | Response:
+    try:
+        event = json_body(bp.current_request)
+    except InvalidInput as error:
+        return _invalid("invalid request", "Invalid request", [error.message], error)
+    routing_key = event.get("routing_key") if isinstance(event, dict) else None
+    problems = pagerduty.validation_errors(event)
+    if not isinstance(routing_key, str) or not routing_key:
+        problems.insert(0, "routing_key: is required")
+    if problems or not isinstance(routing_key, str):
+        return _invalid("invalid event", "Event object is invalid", problems)
+    integration = alerts.authenticate(routing_key)
+    dedup_key = alerts.take_pagerduty_event(integration, event)
+    return {"status": "success", "message": "Event processed", "dedup_key": dedup_key}
+
+
+def _invalid(status: str, message: str, errors: list[str], error: InvalidInput | None = None) -> Response:
+    """PagerDuty's 400, with our Code/Message alongside for clients of the rest of the API."""
+    return Response(
+        body={
+            "status": status,
+            "message": message,
+            "errors": errors,
+            "Code": "BadRequestError",
+            "Message": error.message if error is not None else errors[0],
+        },
+        status_code=400,
+    )

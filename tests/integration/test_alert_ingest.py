@@ -1,0 +1,422 @@
+"""Alert ingest end to end inside one process: the API takes alerts, the FIFO queue carries them,
+the consumer opens, groups, acknowledges and resolves incidents (API.md "Integrations and alert
+ingest"; ARCHITECTURE.md: every handler is idempotent, nothing is lost)."""
+
+import json
+import uuid
+
+import pytest
+
+from chalicelib.adapters import alert_queue as alert_queue_adapter
+from chalicelib.models.integrations import AlertDedup
+from chalicelib.usecases import alerts
+
+
+@pytest.fixture
+def org(api, new_account, new_org):
+    admin = new_account()
+    return new_org(admin)["id"], admin
+
+
+@pytest.fixture
+def integration(api, org):
+    def make(type="generic", **fields):
+        org_id, admin = org
+        reply = api.post(
+            f"/v1/orgs/{org_id}/integrations",
+            {"name": f"{type} alerts", "type": type, **fields},
+            token=admin.access_token,
+        )
+        assert reply.status == 201, reply.body
+        return reply.body
+
+    return make
+
+
+@pytest.fixture
+def consumer(alert_queue):
+    alert_queue.run_consumer()  # what earlier tests left
+    return alert_queue
+
+
+def incident(api, org, incident_id):
+    org_id, admin = org
+    reply = api.get(f"/v1/orgs/{org_id}/incidents/{incident_id}", token=admin.access_token)
+    assert reply.status == 200, reply.body
+    return reply.body
+
+
+def timeline(api, org, incident_id):
+    org_id, admin = org
+    return api.get(f"/v1/orgs/{org_id}/incidents/{incident_id}/timeline", token=admin.access_token).body[
+        "items"
+    ]
+
+
+def send(api, key, body):
+    reply = api.post(f"/v1/alerts/{key}", body)
+    assert reply.status == 202, reply.body
+    assert reply.body["status"] == "accepted"
+    return reply.body
+
+
+def test_a_generic_alert_opens_an_incident_named_in_the_answer(api, org, integration, consumer):
+    key = integration(severity="low")["key"]
+    accepted = send(
+        api, key, {"title": "Login fails with 500 for every SSO user", "description": "Okta callback errors"}
+    )
+    [incident_id] = accepted["incident_ids"]
+    consumer.run_consumer()
+    opened = incident(api, org, incident_id)
+    assert opened["source"] == "alert"
+    assert opened["status"] == "open"
+    assert opened["severity"] == "low"  # the payload said nothing: the integration's default
+    assert opened["alert_count"] == 1
+    assert opened["category"] == "login"
+    assert opened["dedup_key"] == accepted["dedup_keys"][0]
+    assert [entry["type"] for entry in timeline(api, org, incident_id)] == ["created", "alert"]
+
+
+def test_a_trigger_with_an_open_incidents_key_groups_into_it(api, org, integration, consumer):
+    key = integration()["key"]
+    first = send(api, key, {"title": "CPU high on db-1", "dedup_key": "cpu-db-1", "severity": "critical"})
+    consumer.run_consumer()
+    second = send(api, key, {"title": "CPU high on db-1", "dedup_key": "cpu-db-1"})
+    third = send(api, key, {"title": "CPU high on db-1", "dedup_key": "cpu-db-1"})
+    consumer.run_consumer()
+    assert first["incident_ids"] == second["incident_ids"] == third["incident_ids"]
+    grouped = incident(api, org, first["incident_ids"][0])
+    assert grouped["alert_count"] == 3
+    assert grouped["severity"] == "critical"
+    assert [e["type"] for e in timeline(api, org, grouped["id"])].count("alert") == 3
+
+
+def test_triggers_taken_before_the_consumer_runs_agree_on_one_incident(api, org, integration, consumer):
+    key = integration()["key"]
+    answers = [send(api, key, {"title": "Queue backlog", "dedup_key": "backlog"}) for _ in range(3)]
+    assert len({a["incident_ids"][0] for a in answers}) == 1
+    consumer.run_consumer()
+    assert incident(api, org, answers[0]["incident_ids"][0])["alert_count"] == 3
+
+
+def test_a_concurrent_claim_for_the_same_key_yields_the_winners_incident(api, org, integration):
+    created = integration()
+    source = alerts.authenticate(created["key"])
+    group = alerts.dedup_id(source.integration_id, "raced")
+    winner = alerts._claim(source, group, "raced", previous=None, now=1)
+    # A second request that read "no claim" before the winner wrote: its condition fails.
+    assert alerts._claim(source, group, "raced", previous=None, now=1) == winner
+    assert AlertDedup.get(group).incident_id == winner
+
+
+def test_resolve_closes_and_the_next_trigger_opens_a_new_incident(api, org, integration, consumer):
+    key = integration()["key"]
+    opened = send(api, key, {"title": "Disk full on web-3", "dedup_key": "disk-web-3"})["incident_ids"][0]
+    closing = send(api, key, {"dedup_key": "disk-web-3", "action": "resolve"})
+    assert closing["incident_ids"] == [opened]
+    consumer.run_consumer()  # FIFO: the resolve waits for its trigger
+    assert incident(api, org, opened)["status"] == "resolved"
+    reopened = send(api, key, {"title": "Disk full on web-3", "dedup_key": "disk-web-3"})["incident_ids"][0]
+    consumer.run_consumer()
+    assert reopened != opened
+    assert incident(api, org, reopened)["status"] == "open"
+
+
+def test_acknowledge_by_alert_and_resolve_of_nothing(api, org, integration, consumer):
+    key = integration()["key"]
+    opened = send(api, key, {"title": "Payment errors", "dedup_key": "pay"})["incident_ids"][0]
+    send(api, key, {"dedup_key": "pay", "action": "acknowledge"})
+    consumer.run_consumer()
+    acknowledged = incident(api, org, opened)
+    assert acknowledged["status"] == "acknowledged"
+    entry = next(e for e in timeline(api, org, opened) if e["type"] == "acknowledged")
+    assert entry["actor_id"] is None and entry["data"]["integration"] == "generic alerts"
+    assert send(api, key, {"dedup_key": "never-opened", "action": "resolve"})["incident_ids"] == []
+
+
+def test_a_person_resolving_means_the_next_trigger_opens_a_new_incident(api, org, integration, consumer):
+    org_id, admin = org
+    key = integration()["key"]
+    first = send(api, key, {"title": "Cache misses", "dedup_key": "cache"})["incident_ids"][0]
+    consumer.run_consumer()
+    assert (
+        api.post(f"/v1/orgs/{org_id}/incidents/{first}/resolve", {}, token=admin.access_token).status == 200
+    )
+    second = send(api, key, {"title": "Cache misses", "dedup_key": "cache"})["incident_ids"][0]
+    consumer.run_consumer()
+    assert second != first
+    assert incident(api, org, second)["alert_count"] == 1
+
+
+def test_a_message_delivered_twice_counts_once(api, org, integration, consumer):
+    key = integration()["key"]
+    opened = send(api, key, {"title": "Latency", "dedup_key": "lat"})["incident_ids"][0]
+    consumer.run_consumer()
+    send(api, key, {"title": "Latency", "dedup_key": "lat"})
+    messages = consumer.receive()
+    event = consumer.event(messages)
+    from chalicelib.events.alerts import alert_batch
+
+    assert alert_batch(event, None) == {"batchItemFailures": []}
+    assert alert_batch(event, None) == {"batchItemFailures": []}  # SQS at-least-once
+    consumer.run_consumer()
+    assert incident(api, org, opened)["alert_count"] == 2
+
+    # The creating message delivered again after a resolve opens nothing either.
+    fresh = send(api, key, {"title": "Errors", "dedup_key": "err"})["incident_ids"][0]
+    messages = consumer.receive()
+    alert_batch(consumer.event(messages), None)
+    org_id, admin = org
+    api.post(f"/v1/orgs/{org_id}/incidents/{fresh}/resolve", {}, token=admin.access_token)
+    alert_batch(consumer.event(messages), None)
+    consumer.run_consumer()
+    listed = api.get(f"/v1/orgs/{org_id}/incidents", token=admin.access_token).body["items"]
+    assert [i["id"] for i in listed if i["dedup_key"] == "err"] == [fresh]
+
+
+def test_a_poison_message_is_reported_failed_and_its_neighbours_are_done(api, org, integration, consumer):
+    from chalicelib.events.alerts import alert_batch
+
+    key = integration()["key"]
+    opened = send(api, key, {"title": "Good alert", "dedup_key": "good"})["incident_ids"][0]
+    [message] = consumer.receive()
+    poison = {
+        **message,
+        "MessageId": "poison",
+        "Body": "{not json",
+        "Attributes": {**message["Attributes"], "MessageGroupId": "other"},
+    }
+    response = alert_batch(consumer.event([poison, message]), None)
+    assert response == {"batchItemFailures": [{"itemIdentifier": "poison"}]}
+    consumer.run_consumer()
+    assert incident(api, org, opened)["status"] == "open"
+
+
+def test_severity_from_the_payload_wins_over_the_integrations_default(api, org, integration, consumer):
+    key = integration(severity="low")["key"]
+    opened = send(api, key, {"title": "Replica lag", "severity": "critical"})["incident_ids"][0]
+    consumer.run_consumer()
+    assert incident(api, org, opened)["severity"] == "critical"
+
+
+def test_an_integrations_service_owns_its_incidents(api, org, integration, consumer, target):
+    org_id, admin = org
+    service = api.post(
+        f"/v1/orgs/{org_id}/services", {"name": "Checkout", "url": target.url}, token=admin.access_token
+    ).body
+    key = integration(service_id=service["id"])["key"]
+    opened = send(api, key, {"title": "Checkout errors"})["incident_ids"][0]
+    consumer.run_consumer()
+    assert incident(api, org, opened)["service_id"] == service["id"]
+
+
+def test_an_alert_incident_takes_the_orgs_escalation_policy(api, org, integration, consumer):
+    org_id, admin = org
+    policy = api.post(
+        f"/v1/orgs/{org_id}/escalation-policies",
+        {
+            "name": "Primary",
+            "default": True,
+            "steps": [{"targets": [{"type": "email", "address": "oncall@example.com"}]}],
+        },
+        token=admin.access_token,
+    ).body
+    opened = send(api, integration()["key"], {"title": "Checkout errors"})["incident_ids"][0]
+    consumer.run_consumer()
+    assert incident(api, org, opened)["escalation"]["policy_id"] == policy["id"]
+
+
+# ---- what ingest refuses -------------------------------------------------------------------------
+
+
+def test_unknown_and_malformed_keys_are_not_found(api):
+    assert api.post(f"/v1/alerts/{'0' * 64}", {"title": "x"}).status == 404
+    assert api.post("/v1/alerts/not-a-key", {"title": "x"}).status == 404
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        ("{not json", "body"),
+        ("[1, 2]", "body"),
+        (json.dumps({"description": "no title"}), "title"),
+        (json.dumps({"title": "x", "severity": "urgent"}), "severity"),
+        (json.dumps({"title": "x", "action": "explode"}), "action"),
+    ],
+)
+def test_malformed_payloads_are_400_naming_the_field(api, integration, raw, field):
+    reply = api.post(f"/v1/alerts/{integration()['key']}", raw=raw)
+    assert reply.status == 400
+    assert reply.message.startswith(field)
+
+
+def test_when_the_queue_cannot_take_alerts_the_answer_is_503_not_4xx(api, integration, monkeypatch):
+    key = integration()["key"]
+    monkeypatch.setattr(alert_queue_adapter, "queue_url", lambda: "http://127.0.0.1:1/000000000000/gone.fifo")
+    reply = api.post(f"/v1/alerts/{key}", {"title": "Disk full"})
+    assert reply.status == 503
+    assert int(reply.headers["retry-after"]) >= 1
+
+
+# ---- PagerDuty Events API v2 at /v2/enqueue ----------------------------------------------------
+
+
+def pd_event(key, action="trigger", **fields):
+    event = {"routing_key": key, "event_action": action, **fields}
+    if action == "trigger":
+        event.setdefault(
+            "payload",
+            {
+                "summary": "Example alert on host1.example.com",
+                "source": "host1.example.com",
+                "severity": "error",
+            },
+        )
+    return event
+
+
+def test_enqueue_answers_like_pagerduty_and_generates_a_dedup_key(api, org, integration, consumer):
+    key = integration(type="pagerduty")["key"]
+    reply = api.post("/v2/enqueue", pd_event(key))
+    assert reply.status == 202
+    assert reply.body["status"] == "success" and reply.body["message"] == "Event processed"
+    dedup_key = reply.body["dedup_key"]
+    assert len(dedup_key) == 32
+    consumer.run_consumer()
+    org_id, admin = org
+    [opened] = [
+        i
+        for i in api.get(f"/v1/orgs/{org_id}/incidents", token=admin.access_token).body["items"]
+        if i["dedup_key"] == dedup_key
+    ]
+    assert opened["severity"] == "high"  # PagerDuty's error
+    assert opened["title"] == "Example alert on host1.example.com"
+
+
+def test_enqueue_triggers_acknowledges_and_resolves_one_incident_by_dedup_key(
+    api, org, integration, consumer
+):
+    key = integration(type="pagerduty")["key"]
+    dedup_key = f"srv01/HTTP-{uuid.uuid4().hex[:6]}"
+    for action in ("trigger", "trigger", "acknowledge"):
+        assert (
+            api.post("/v2/enqueue", pd_event(key, action, dedup_key=dedup_key)).body["dedup_key"] == dedup_key
+        )
+    consumer.run_consumer()
+    org_id, admin = org
+    [opened] = [
+        i
+        for i in api.get(f"/v1/orgs/{org_id}/incidents", token=admin.access_token).body["items"]
+        if i["dedup_key"] == dedup_key
+    ]
+    assert opened["status"] == "acknowledged" and opened["alert_count"] == 2
+    api.post("/v2/enqueue", pd_event(key, "resolve", dedup_key=dedup_key))
+    consumer.run_consumer()
+    assert incident(api, org, opened["id"])["status"] == "resolved"
+
+
+def test_an_invalid_event_gets_pagerdutys_400(api, integration):
+    key = integration(type="pagerduty")["key"]
+    reply = api.post(
+        "/v2/enqueue",
+        {"routing_key": key, "event_action": "trigger", "payload": {"source": "x", "severity": "bad"}},
+    )
+    assert reply.status == 400
+    assert reply.body["status"] == "invalid event"
+    assert reply.body["message"] == "Event object is invalid"
+    assert any(e.startswith("payload.summary") for e in reply.body["errors"])
+    assert any(e.startswith("payload.severity") for e in reply.body["errors"])
+    assert (
+        api.post("/v2/enqueue", {"routing_key": key, "event_action": "resolve"}).status == 400
+    )  # no dedup_key
+    assert api.post("/v2/enqueue", raw="{oops").body["status"] == "invalid request"
+    assert api.post("/v2/enqueue", pd_event("f" * 64)).status == 404
+
+
+# ---- CloudWatch through SNS ---------------------------------------------------------------------
+
+
+def sns_notification(alarm, *, message_id=None):
+    return {
+        "Type": "Notification",
+        "MessageId": message_id or str(uuid.uuid4()),
+        "TopicArn": "arn:aws:sns:us-east-1:123456789012:vigil-alarms",
+        "Subject": f'ALARM: "{alarm["AlarmName"]}" in US East (N. Virginia)',
+        "Message": json.dumps(alarm),
+        "Timestamp": "2026-11-23T04:00:00.000Z",
+        "SignatureVersion": "1",
+        "Signature": "EXAMPLE",
+        "SigningCertURL": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-example.pem",
+        "UnsubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=x",
+    }
+
+
+def alarm(state, name="api-5xx-rate"):
+    return {
+        "AlarmName": name,
+        "AlarmDescription": "5xx responses above 5%",
+        "AWSAccountId": "123456789012",
+        "NewStateValue": state,
+        "NewStateReason": "Threshold Crossed: 1 datapoint [7.5] was greater than the threshold (5.0).",
+        "StateChangeTime": "2026-11-23T04:00:00.000+0000",
+        "Region": "US East (N. Virginia)",
+        "AlarmArn": f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}",
+        "OldStateValue": "OK" if state == "ALARM" else "ALARM",
+        "Trigger": {
+            "MetricName": "5XXError",
+            "Namespace": "AWS/ApiGateway",
+            "Statistic": "AVERAGE",
+            "Threshold": 5.0,
+        },
+    }
+
+
+def test_cloudwatch_alarm_and_ok_through_sns_open_and_resolve(api, org, integration, consumer):
+    key = integration(type="cloudwatch")["key"]
+    headers = {"x-amz-sns-message-type": "Notification", "content-type": "text/plain; charset=UTF-8"}
+    name = f"api-5xx-{uuid.uuid4().hex[:6]}"
+    reply = api.post(
+        f"/v1/alerts/{key}", raw=json.dumps(sns_notification(alarm("ALARM", name))), headers=headers
+    )
+    assert reply.status == 202, reply.body
+    [opened] = reply.body["incident_ids"]
+    consumer.run_consumer()
+    assert (
+        incident(api, org, opened)["dedup_key"] == f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"
+    )
+    reply = api.post(
+        f"/v1/alerts/{key}", raw=json.dumps(sns_notification(alarm("OK", name))), headers=headers
+    )
+    assert reply.body["incident_ids"] == [opened]
+    consumer.run_consumer()
+    assert incident(api, org, opened)["status"] == "resolved"
+
+
+def test_sns_delivering_one_notification_twice_counts_it_once(api, org, integration, consumer):
+    key = integration(type="cloudwatch")["key"]
+    delivery = json.dumps(sns_notification(alarm("ALARM", f"dup-{uuid.uuid4().hex[:6]}")))
+    first = api.post(f"/v1/alerts/{key}", raw=delivery).body["incident_ids"][0]
+    api.post(f"/v1/alerts/{key}", raw=delivery)
+    consumer.run_consumer()
+    assert incident(api, org, first)["alert_count"] == 1
+
+
+def test_a_subscription_confirmation_from_outside_aws_is_not_followed(api, integration):
+    key = integration(type="cloudwatch")["key"]
+    confirmation = {
+        "Type": "SubscriptionConfirmation",
+        "MessageId": str(uuid.uuid4()),
+        "Token": "2336412f37",
+        "TopicArn": "arn:aws:sns:us-east-1:123456789012:vigil-alarms",
+        "Message": "You have chosen to subscribe to the topic...",
+        "SubscribeURL": "https://evil.example.com/?Action=ConfirmSubscription",
+        "Timestamp": "2026-11-23T04:00:00.000Z",
+        "SignatureVersion": "1",
+        "Signature": "EXAMPLE",
+        "SigningCertURL": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-example.pem",
+    }
+    reply = api.post(
+        f"/v1/alerts/{key}", confirmation, headers={"x-amz-sns-message-type": "SubscriptionConfirmation"}
+    )
+    assert reply.status == 400
+    assert reply.message.startswith("SubscribeURL")
