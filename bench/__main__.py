@@ -13,6 +13,7 @@ BENCHMARKS = [
     "bench.checker_batch",
     "bench.metrics_reads",
     "bench.classifier",
+    "bench.ingest",
     "bench.dispatch_100k",
 ]
 
