@@ -51,6 +51,15 @@ def test_passwords_codes_and_tokens_never_reach_the_logs(api, mailbox):
         tokens = api.post("/v1/auth/login", {"email": email, "password": PASSWORD}).body
         api.post("/v1/auth/login", {"email": email, "password": "wrong password!"})
         api.post("/v1/auth/refresh", {"refresh_token": tokens["refresh_token"]})
+        auth = {"token": tokens["access_token"]}
+        org = api.post("/v1/orgs", {"name": "Logged"}, **auth).body
+        integration = api.post(
+            f"/v1/orgs/{org['id']}/integrations", {"name": "Scripts", "type": "generic"}, **auth
+        ).body
+        api.post(f"/v1/alerts/{integration['key']}", {"title": "Backups failed"})
+        api.post(
+            "/v2/enqueue", {"routing_key": integration["key"], "event_action": "resolve", "dedup_key": "x"}
+        )
     finally:
         root.removeHandler(capture)
         root.setLevel(previous)
@@ -58,5 +67,6 @@ def test_passwords_codes_and_tokens_never_reach_the_logs(api, mailbox):
     assert capture.lines, "the requests were logged"
     assert all(json.loads(line)["service"] == "vigil" for line in capture.lines)
     assert any("request_id" in json.loads(line) for line in capture.lines)
-    for secret in (PASSWORD, "wrong password!", code, tokens["access_token"], tokens["refresh_token"]):
+    secrets = (PASSWORD, "wrong password!", code, tokens["access_token"], tokens["refresh_token"])
+    for secret in (*secrets, integration["key"]):
         assert secret not in logged
