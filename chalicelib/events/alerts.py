@@ -30,10 +30,10 @@ def alert_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     def handle(record: SQSRecord) -> None:
         alerts.handle(alerts.QueuedAlert.from_json(record.body))  # ValueError: poison, to the DLQ
 
+    processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+    # A batch whose every record failed is reported like any other rather than raised.
+    processor.raise_on_entire_batch_failure = False
     response = process_partial_response(
-        event=event,
-        record_handler=handle,
-        processor=SqsFifoPartialProcessor(skip_group_on_error=True),
-        context=context,
+        event=event, record_handler=handle, processor=processor, context=context
     )
     return dict(response)

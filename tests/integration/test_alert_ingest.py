@@ -420,3 +420,26 @@ def test_a_subscription_confirmation_from_outside_aws_is_not_followed(api, integ
     )
     assert reply.status == 400
     assert reply.message.startswith("SubscribeURL")
+
+
+def test_an_alert_that_keeps_failing_ends_in_the_dead_letter_queue(consumer, stack):
+    from chalicelib.events.alerts import alert_batch
+
+    sqs = consumer.sqs
+    dlq_url = stack.queue_urls["vigil-test-alerts-dlq.fifo"]
+    sqs.send_message(
+        QueueUrl=consumer.url,
+        MessageBody='{"not": "an alert"}',
+        MessageGroupId="poison-group",
+        MessageDeduplicationId=str(uuid.uuid4()),
+    )
+    for _ in range(5):  # the queue's maxReceiveCount (infra/template.yaml)
+        messages = [m for m in consumer.receive() if m["Body"] == '{"not": "an alert"}']
+        assert len(messages) == 1
+        assert alert_batch(consumer.event(messages), None)["batchItemFailures"]
+        sqs.change_message_visibility(
+            QueueUrl=consumer.url, ReceiptHandle=messages[0]["ReceiptHandle"], VisibilityTimeout=0
+        )
+    assert [m for m in consumer.receive() if m["Body"] == '{"not": "an alert"}'] == []
+    dead = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10)["Messages"]
+    assert [m["Body"] for m in dead] == ['{"not": "an alert"}']
