@@ -213,14 +213,7 @@ def _not_resolved(org_id: str, incident_ids: set[str]) -> set[str]:
 def _claim(integration: IngestKey, group: str, key: str, *, previous: str | None, now: int) -> str:
     """A fresh incident id for this dedup key, unless a concurrent request claimed one first."""
     for _ in range(MAX_CLAIM_ATTEMPTS):
-        claim = AlertDedup(
-            group,
-            org_id=integration.org_id,
-            incident_id=new_id(),
-            dedup_key=key,
-            updated_at=now,
-            expires_at=now + CLAIM_TTL_SECONDS,
-        )
+        claim = _claim_item(group, org_id=integration.org_id, incident_id=new_id(), dedup_key=key, now=now)
         condition = (
             AlertDedup.dedup_id.does_not_exist() if previous is None else AlertDedup.incident_id == previous
         )
@@ -235,6 +228,17 @@ def _claim(integration: IngestKey, group: str, key: str, *, previous: str | None
         except DoesNotExist:
             previous = None  # expired between the two calls; claim again
     raise Unavailable("alerts for this dedup key are arriving too fast; retry shortly")
+
+
+def _claim_item(group: str, *, org_id: str, incident_id: str, dedup_key: str, now: int) -> AlertDedup:
+    return AlertDedup(
+        group,
+        org_id=org_id,
+        incident_id=incident_id,
+        dedup_key=dedup_key,
+        updated_at=now,
+        expires_at=now + CLAIM_TTL_SECONDS,
+    )
 
 
 def _queued(integration: IngestKey, alert: Alert, *, key: str, incident_id: str, now: int) -> QueuedAlert:
@@ -413,14 +417,8 @@ def _alert_entry(incident: Incident, alert: QueuedAlert, *, event_id: str, at: i
 
 def _point_claim_to(alert: QueuedAlert, incident_id: str, *, previous: str) -> None:
     group = dedup_id(alert.integration_id, alert.dedup_key)
-    now = now_seconds()
-    claim = AlertDedup(
-        group,
-        org_id=alert.org_id,
-        incident_id=incident_id,
-        dedup_key=alert.dedup_key,
-        updated_at=now,
-        expires_at=now + CLAIM_TTL_SECONDS,
+    claim = _claim_item(
+        group, org_id=alert.org_id, incident_id=incident_id, dedup_key=alert.dedup_key, now=now_seconds()
     )
     try:
         claim.save(condition=AlertDedup.dedup_id.does_not_exist() | (AlertDedup.incident_id == previous))
