@@ -96,14 +96,15 @@ def enqueue() -> dict[str, Any] | Response:
     except InvalidInput as error:
         return _invalid("invalid request", "Invalid request", [error.message], error)
     routing_key = event.get("routing_key") if isinstance(event, dict) else None
-    problems = pagerduty.validation_errors(event)
-    if not isinstance(routing_key, str) or not routing_key:
-        problems.insert(0, "routing_key: is required")
+    problems = [] if isinstance(routing_key, str) and routing_key else ["routing_key: is required"]
+    try:
+        alert = pagerduty.parse_event(event)
+    except pagerduty.InvalidEvent as invalid:
+        problems += invalid.errors
     if problems or not isinstance(routing_key, str):
         return _invalid("invalid event", "Event object is invalid", problems)
-    integration = alerts.authenticate(routing_key)
-    dedup_key = alerts.take_pagerduty_event(integration, event)
-    return {"status": "success", "message": "Event processed", "dedup_key": dedup_key}
+    accepted = alerts.accept(alerts.authenticate(routing_key), [alert])
+    return {"status": "success", "message": "Event processed", "dedup_key": accepted.dedup_keys[0]}
 
 
 def _invalid(status: str, message: str, errors: list[str], error: InvalidInput | None = None) -> Response:

@@ -29,16 +29,14 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters import alert_queue, sns_deliveries
 from chalicelib.adapters.alert_queue import AlertMessage, NotQueued
-from chalicelib.domain.alerts import Alert, AlertAction, cloudwatch, pagerduty, sns
+from chalicelib.domain.alerts import Alert, AlertAction, cloudwatch, sns
 from chalicelib.domain.alerts.parsing import parse_native
 from chalicelib.domain.clock import now_seconds
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.incidents import Status
-from chalicelib.models.checks import service_key
 from chalicelib.models.incidents import Incident, IncidentEvent
 from chalicelib.models.integrations import AlertDedup, IngestKey
-from chalicelib.models.services import Service
 from chalicelib.settings import settings
 from chalicelib.usecases import escalation, incidents, integrations
 from chalicelib.usecases.classification import categorize
@@ -116,12 +114,6 @@ def take_native(integration: IngestKey, body: Any, *, sns_message_type: str | No
     if integration.type == "cloudwatch":
         return _take_sns(integration, body, message_type=sns_message_type)
     return accept(integration, parse_native(integration.type, body))
-
-
-def take_pagerduty_event(integration: IngestKey, event: Any) -> str:
-    """``/v2/enqueue``: one Events API v2 event; its dedup key (generated when it had none)."""
-    accepted = accept(integration, [pagerduty.parse_event(event)])
-    return accepted.dedup_keys[0]
 
 
 def _take_sns(integration: IngestKey, body: Any, *, message_type: str | None) -> Accepted:
@@ -306,31 +298,25 @@ def _open(alert: QueuedAlert, incident_id: str) -> None:
     title = alert.title or f"Alert from {alert.integration_name}"
     severity = alert.severity or alert.default_severity
     now = now_seconds()
-    service_policy_id = _service_policy(alert.org_id, alert.service_id)
-    incident = Incident(
+    try:
+        service_policy_id = incidents.service_escalation_policy(alert.org_id, alert.service_id)
+    except DoesNotExist:
+        service_policy_id = None  # the service was deleted since; the org's rules still apply
+    incident = incidents.new_open_incident(
         alert.org_id,
         incident_id,
         title=title,
         description=alert.description,
         severity=severity,
-        status=Status.OPEN.value,
-        org_status=Incident.status_key(alert.org_id, Status.OPEN.value),
         category=categorize(title, alert.description),
         source="alert",
         service_id=alert.service_id,
-        service_key=service_key(alert.org_id, alert.service_id) if alert.service_id else None,
+        service_policy_id=service_policy_id,
         dedup_key=alert.dedup_key,
+        dedup_indexed=False,
         integration_id=alert.integration_id,
         alert_count=1,
         created_at=now,
-        version=0,
-        **incidents.escalation_fields(
-            alert.org_id,
-            severity=severity,
-            service_id=alert.service_id,
-            service_policy_id=service_policy_id,
-            created_at=now,
-        ),
     )
     created = IncidentEvent(
         incident.key,
@@ -357,15 +343,6 @@ def _open(alert: QueuedAlert, incident_id: str) -> None:
         "incident opened by an alert",
         extra={"org_id": alert.org_id, "incident_id": incident_id, "integration_id": alert.integration_id},
     )
-
-
-def _service_policy(org_id: str, service_id: str | None) -> str | None:
-    if service_id is None:
-        return None
-    try:
-        return Service.get(org_id, service_id).escalation_policy_id
-    except DoesNotExist:
-        return None  # the service was deleted since; the org's rules still apply
 
 
 def _group_into(incident: Incident, alert: QueuedAlert) -> bool:

@@ -124,6 +124,54 @@ def escalation_fields(
     }
 
 
+def new_open_incident(
+    org_id: str,
+    incident_id: str,
+    *,
+    title: str,
+    description: str,
+    severity: str,
+    category: str,
+    source: str,
+    service_id: str | None,
+    service_policy_id: str | None,
+    dedup_key: str | None,
+    dedup_indexed: bool,
+    alert_count: int,
+    created_at: int,
+    integration_id: str | None = None,
+) -> Incident:
+    """A new open incident as every source makes one: listed by status and service, in the dedup
+    index when ``dedup_indexed`` (alerts keep their own, per integration), and carrying its
+    policy's snapshot with step 0 due at once."""
+    return Incident(
+        org_id,
+        incident_id,
+        title=title,
+        description=description,
+        severity=severity,
+        status=Status.OPEN.value,
+        org_status=Incident.status_key(org_id, Status.OPEN.value),
+        category=category,
+        source=source,
+        service_id=service_id,
+        service_key=service_key(org_id, service_id) if service_id else None,
+        dedup_key=dedup_key,
+        org_dedup=Incident.dedup_index_key(org_id, dedup_key) if dedup_key and dedup_indexed else None,
+        integration_id=integration_id,
+        alert_count=alert_count,
+        created_at=created_at,
+        version=0,
+        **escalation_fields(
+            org_id,
+            severity=severity,
+            service_id=service_id,
+            service_policy_id=service_policy_id,
+            created_at=created_at,
+        ),
+    )
+
+
 def new_monitor_incident(
     *,
     org_id: str,
@@ -137,31 +185,20 @@ def new_monitor_incident(
     escalation_policy_id: str | None = None,
 ) -> Incident:
     reason = error or "check failed"
-    escalation = escalation_fields(
-        org_id,
-        severity=severity,
-        service_id=service_id,
-        service_policy_id=escalation_policy_id,
-        created_at=at,
-    )
-    return Incident(
+    return new_open_incident(
         org_id,
         new_id(now_ms=at * 1000),
         title=f"{service_name} is down",
         description=f"{url} failed its checks: {reason}",
         severity=severity,
-        status="open",
-        org_status=Incident.status_key(org_id, "open"),
         category=monitor_category(error, status_code),
         source="monitor",
         service_id=service_id,
-        service_key=service_key(org_id, service_id),
+        service_policy_id=escalation_policy_id,
         dedup_key=f"monitor:{service_id}",
-        org_dedup=Incident.dedup_index_key(org_id, f"monitor:{service_id}"),
+        dedup_indexed=True,
         alert_count=1,
         created_at=at,
-        version=0,
-        **escalation,
     )
 
 
@@ -228,30 +265,20 @@ def create_incident(
     service_policy_id = _service_policy(org_id, service_id)  # 400 for a service of another org
     if dedup_key and open_incident_with_dedup_key(org_id, dedup_key) is not None:
         raise Conflict("an incident that is not resolved already has this dedup_key", field="dedup_key")
-    incident = Incident(
+    incident = new_open_incident(
         org_id,
         new_id(),
         title=title,
         description=description,
         severity=severity,
-        status=Status.OPEN.value,
-        org_status=Incident.status_key(org_id, Status.OPEN.value),
         category=categorize(title, description),
         source="manual",
         service_id=service_id,
-        service_key=service_key(org_id, service_id) if service_id else None,
+        service_policy_id=service_policy_id,
         dedup_key=dedup_key,
-        org_dedup=Incident.dedup_index_key(org_id, dedup_key) if dedup_key else None,
+        dedup_indexed=True,
         alert_count=0,
         created_at=now,
-        version=0,
-        **escalation_fields(
-            org_id,
-            severity=severity,
-            service_id=service_id,
-            service_policy_id=service_policy_id,
-            created_at=now,
-        ),
     )
     with TransactWrite(connection=transaction_connection()) as tx:
         tx.save(incident, condition=Incident.incident_id.does_not_exist())
@@ -261,12 +288,17 @@ def create_incident(
 
 
 def _service_policy(org_id: str, service_id: str | None) -> str | None:
-    if service_id is None:
-        return None
     try:
-        return Service.get(org_id, service_id).escalation_policy_id
+        return service_escalation_policy(org_id, service_id)
     except DoesNotExist as exc:
         raise InvalidInput("is not a service of this organization", field="service_id") from exc
+
+
+def service_escalation_policy(org_id: str, service_id: str | None) -> str | None:
+    """The policy a service names (None without a service); DoesNotExist for no such service."""
+    if service_id is None:
+        return None
+    return Service.get(org_id, service_id).escalation_policy_id
 
 
 def open_incident_with_dedup_key(org_id: str, dedup_key: str) -> Incident | None:

@@ -1,8 +1,9 @@
 """PagerDuty Events API v2: one event (trigger, acknowledge or resolve) per request.
 
 PagerDuty answers a bad event with 400 "Event object is invalid" and the list of every problem;
-``validation_errors`` gives that list ("payload.summary: is required"), ``parse_event`` raises for
-the first. ``routing_key`` is read by ingest (it names the integration), not here.
+``validation_errors`` gives that list ("payload.summary: is required"); ``parse_event`` raises
+``InvalidEvent``, named after the first problem and carrying the whole list. ``routing_key`` is
+read by ingest (it names the integration), not here.
 """
 
 from __future__ import annotations
@@ -35,6 +36,13 @@ SUMMARY_MAX = 1024  # PagerDuty's limit
 Problem = tuple[str, str]  # (field, message)
 
 
+class InvalidEvent(InvalidInput):
+    def __init__(self, problems: list[Problem]) -> None:
+        field, message = problems[0]
+        super().__init__(message, field=field)
+        self.errors = [f"{f}: {m}" for f, m in problems]
+
+
 def validation_errors(body: Any) -> list[str]:
     """Every problem with the event, as "field: message", in the order PagerDuty would list them."""
     return [f"{field}: {message}" for field, message in _problems(body)]
@@ -43,8 +51,7 @@ def validation_errors(body: Any) -> list[str]:
 def parse_event(body: Any) -> Alert:
     problems = _problems(body)
     if problems:
-        field, message = problems[0]
-        raise InvalidInput(message, field=field)
+        raise InvalidEvent(problems)
     action = AlertAction(body["event_action"])
     payload = body.get("payload") if isinstance(body.get("payload"), dict) else {}
     summary = text_of(payload.get("summary"))
