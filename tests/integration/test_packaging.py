@@ -1,5 +1,6 @@
 """`make package`: Chalice's SAM output with infra/template.yaml merged in passes cfn-lint."""
 
+import json
 import os
 import subprocess
 import sys
@@ -81,3 +82,26 @@ def test_the_checker_reports_partial_batch_failures(packaged):
     queue = template["Resources"]["ProbeQueue"]["Properties"]
     assert queue["VisibilityTimeout"] >= checker["Timeout"]
     assert queue["RedrivePolicy"]["maxReceiveCount"] == 3
+
+
+def test_api_gateway_throttling_answers_503_with_retry_after_never_429(packaged):
+    """Alert senders drop an alert on any 4xx; the deployed API's own throttling must answer a 5xx."""
+    import boto3
+    from cfnlint.decode import decode
+    from samtranslator.parser.parser import Parser
+    from samtranslator.translator.translator import Translator
+
+    template, errors = decode(str(packaged / "sam.yaml"))
+    assert not errors
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = "s3://bucket/deployment.zip"  # what `cloudformation package` does
+    deployed = Translator({}, Parser(), boto_session=boto3.Session(region_name="us-east-1")).translate(
+        template, {}, get_managed_policy_map=dict
+    )
+    (api,) = [r for r in deployed["Resources"].values() if r["Type"] == "AWS::ApiGateway::RestApi"]
+    throttled = api["Properties"]["Body"]["x-amazon-apigateway-gateway-responses"]["THROTTLED"]
+    assert throttled["statusCode"] == "503"
+    assert throttled["responseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
+    body = json.loads(throttled["responseTemplates"]["application/json"])
+    assert body["Code"] == "ServiceUnavailableError"
