@@ -200,7 +200,10 @@ def main() -> int:
     signal.signal(signal.SIGTERM, request_stop)
     try:
         stack.start()
-        stopping.wait()
+        # The kernel may hand SIGTERM to any of the stack's threads, but Python runs handlers only in
+        # the main thread, when it next runs bytecode: an untimed wait could sleep through the signal.
+        while not stopping.wait(timeout=0.5):
+            pass
         print("stopping...", flush=True)
     finally:
         stack.stop()

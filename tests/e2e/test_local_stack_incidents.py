@@ -42,7 +42,7 @@ def test_email_at_once_exactly_once_sms_on_escalate_ack_stops(local_stack):
     incident = created.json()
     path = f"{base}/incidents/{incident['id']}"
 
-    wait_for(lambda: local_stack.emails_to(oncall), seconds=20, what="the step 0 email")
+    wait_for(lambda: local_stack.emails_to(oncall), seconds=60, what="the step 0 email")
     time.sleep(3)  # and no second one arrives
     assert len(local_stack.emails_to(oncall)) == 1
 
@@ -53,12 +53,12 @@ def test_email_at_once_exactly_once_sms_on_escalate_ack_stops(local_stack):
         log = requests.get(f"{path}/notifications", headers=me["auth"], timeout=10).json()["items"]
         return [n for n in log if n["channel"] == "sms" and n["status"] == "sent"]
 
-    [sms] = wait_for(sms_sent, seconds=20, what="the SMS step")
+    [sms] = wait_for(sms_sent, seconds=60, what="the SMS step")
     assert sms["target"] == ONCALL_SMS
 
     acked = requests.post(f"{path}/acknowledge", headers=me["auth"], timeout=10)
     assert acked.json()["status"] == "acknowledged"
-    wait_for(lambda: len(local_stack.emails_to(oncall)) == 2, seconds=20, what="the acknowledgement notice")
+    wait_for(lambda: len(local_stack.emails_to(oncall)) == 2, seconds=60, what="the acknowledgement notice")
 
     timeline = requests.get(f"{path}/timeline", headers=me["auth"], timeout=10).json()["items"]
     types = [e["type"] for e in timeline]
@@ -81,7 +81,7 @@ def test_a_snoozed_incident_returns_to_open_when_the_time_is_up(local_stack):
     def status():
         return requests.get(path, headers=me["auth"], timeout=10).json()["status"]
 
-    wait_for(lambda: status() == "open", seconds=90, what="the snooze to end")
+    wait_for(lambda: status() == "open", seconds=150, what="the snooze to end")
     types = [
         e["type"] for e in requests.get(f"{path}/timeline", headers=me["auth"], timeout=10).json()["items"]
     ]

@@ -265,8 +265,13 @@ class ProbeQueue:
         return {"Records": [sqs_event_record(m, queue_arn=self.arn, region="us-east-1") for m in messages]}
 
     def purge(self) -> None:
-        while self.receive():
-            pass
+        """Delete what is visible. Receiving alone would only hide it for the visibility timeout
+        (minutes), and it would come back in the middle of a later test."""
+        while messages := self.receive():
+            self.sqs.delete_message_batch(
+                QueueUrl=self.url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+            )
 
     def drain(self, handler, *, rounds: int) -> list[dict]:
         """Hand what is visible to ``handler`` as Lambda's event source would: delete what succeeded,

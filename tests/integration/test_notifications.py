@@ -337,6 +337,7 @@ def test_a_message_delivered_twice_sends_once(incident, notification_queue, rece
     assert notification_batch(event, None) == {"batchItemFailures": []}  # SQS at-least-once
     assert len(receiver.requests) == 1
     assert record(incident, "webhook").attempts == 1
+    notification_queue.delete(messages)  # as Lambda would; in flight, it would come back in 2 minutes
 
 
 def test_a_notification_another_delivery_is_sending_is_left_to_it(incident, notification_queue, receiver):

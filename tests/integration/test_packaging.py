@@ -94,8 +94,8 @@ def test_api_gateway_throttling_answers_503_with_retry_after_never_429(packaged)
     template, errors = decode(str(packaged / "sam.yaml"))
     assert not errors
     for resource in template["Resources"].values():
-        if resource["Type"] == "AWS::Serverless::Function":
-            resource["Properties"]["CodeUri"] = "s3://bucket/deployment.zip"  # what `cloudformation package` does
+        if resource["Type"] == "AWS::Serverless::Function":  # as `aws cloudformation package` leaves it
+            resource["Properties"]["CodeUri"] = "s3://bucket/deployment.zip"
     deployed = Translator({}, Parser(), boto_session=boto3.Session(region_name="us-east-1")).translate(
         template, {}, get_managed_policy_map=dict
     )

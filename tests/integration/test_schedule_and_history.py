@@ -7,6 +7,7 @@ import pytest
 
 from chalicelib.adapters import probe_queue as probe_queue_adapter
 from chalicelib.adapters.probe_queue import ProbeJob
+from chalicelib.api import services as services_api
 from chalicelib.domain.checks import HOUR, CheckRecord
 from chalicelib.domain.schedule import phase_offset
 from chalicelib.models.checks import DailyRollup, HourBucket, service_key
@@ -180,9 +181,13 @@ def test_hours_fold_into_days_once_and_metrics_match_hand_computed_values(api, q
     assert one_day["total_checks"] == 0  # today only
 
 
-def test_recent_unfolded_hours_count_in_metrics(api, quiet_service):
+def test_recent_unfolded_hours_count_in_metrics(api, quiet_service, monkeypatch):
     org_id, owner, service_id = quiet_service
     now = int(time.time())
+    # days=1 is today only: the checks must be today (not in the seconds before midnight), and the
+    # API's clock must not cross midnight before it reads them.
+    now = max(now, now - now % DAY + 60)
+    monkeypatch.setattr(services_api, "now_seconds", lambda: now)
     for i in range(3):
         _store(org_id, service_id, now - 10 - i, "up", 50, 200)
     metrics = api.get(
