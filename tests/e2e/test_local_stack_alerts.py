@@ -1,13 +1,24 @@
 """Alert ingest against `make run`'s stack, over HTTP, with the tools' own clients and payloads:
-pdpyras, an Alertmanager v4 pair, Grafana, CloudWatch through the embedded SNS, Elastic, generic."""
+pdpyras and its successor `pagerduty`, an Alertmanager v4 pair, Grafana, CloudWatch through the
+embedded SNS, Elastic, generic."""
 
+import datetime
+import ipaddress
 import json
+import ssl
+import threading
 import uuid
 import warnings
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
+import pagerduty
 import pytest
 import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from tests.e2e.conftest import wait_for
 
@@ -62,10 +73,84 @@ def post_alert(local_stack, integration, body):
     return reply.json()
 
 
-def test_pdpyras_triggers_acknowledges_and_resolves_one_incident(local_stack, me):
+@pytest.fixture(scope="module")
+def https_front(local_stack, tmp_path_factory):
+    """HTTPS in front of the local stack, as API Gateway is in front of a deployed one: PagerDuty's
+    current client (`pagerduty`) refuses any base URL that is not https://."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "vigil.test")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    (folder / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+
+    class Forward(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            reply = requests.post(
+                local_stack.url(self.path),
+                data=body,
+                headers={"Content-Type": self.headers.get("Content-Type", "application/json")},
+                timeout=30,
+            )
+            self.send_response(reply.status_code)
+            self.send_header("Content-Type", reply.headers.get("Content-Type", "application/json"))
+            self.send_header("Content-Length", str(len(reply.content)))
+            self.end_headers()
+            self.wfile.write(reply.content)
+
+        def log_message(self, format, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Forward)
+    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_side.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    server.socket = server_side.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield (
+        f"https://127.0.0.1:{server.server_address[1]}",
+        ssl.create_default_context(cafile=folder / "cert.pem"),
+    )
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(params=["pdpyras", "pagerduty"])
+def events_client(request, local_stack):
+    """PagerDuty's Python clients with only their URL changed, as a PagerDuty user would."""
+    if request.param == "pdpyras":
+
+        def pdpyras_session(routing_key):
+            session = pdpyras.EventsAPISession(routing_key)
+            session.url = local_stack.api_url
+            return session
+
+        return pdpyras_session
+    base_url, trust = request.getfixturevalue("https_front")
+    return lambda routing_key: pagerduty.EventsApiV2Client(routing_key, base_url=base_url, verify=trust)
+
+
+def test_pagerduty_clients_trigger_acknowledge_and_resolve_one_incident(local_stack, me, events_client):
     integration = new_integration(local_stack, me, "pagerduty")
-    session = pdpyras.EventsAPISession(integration["key"])
-    session.url = local_stack.api_url  # the only change a PagerDuty user makes
+    session = events_client(integration["key"])
     dedup_key = session.trigger(
         "Example alert on host1.example.com",
         "host1.example.com",
