@@ -2,8 +2,6 @@
 pdpyras and its successor `pagerduty`, an Alertmanager v4 pair, Grafana, CloudWatch through the
 embedded SNS, Elastic, generic."""
 
-import datetime
-import ipaddress
 import json
 import ssl
 import threading
@@ -15,11 +13,10 @@ import boto3
 import pagerduty
 import pytest
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
+from tests.certificates import self_signed_certificate
 from tests.e2e.conftest import wait_for
 
 with warnings.catch_warnings():
@@ -78,24 +75,8 @@ def https_front(local_stack, tmp_path_factory):
     """HTTPS in front of the local stack, as API Gateway is in front of a deployed one: PagerDuty's
     current client (`pagerduty`) refuses any base URL that is not https://."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "vigil.test")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
     folder = tmp_path_factory.mktemp("tls")
-    (folder / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    (folder / "cert.pem").write_bytes(self_signed_certificate(key, "vigil.test", ip_address="127.0.0.1"))
     (folder / "key.pem").write_bytes(
         key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()

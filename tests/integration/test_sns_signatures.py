@@ -7,7 +7,6 @@ Only the edge is replaced: the certificate fetch, and ``requests.get`` where a c
 from __future__ import annotations
 
 import base64
-import datetime
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,15 +14,14 @@ from typing import Any
 
 import pytest
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509.oid import NameOID
 
 from chalicelib.adapters import sns_deliveries
 from chalicelib.adapters.sns_deliveries import InvalidSignature, confirm_subscription, verify_signature
 from chalicelib.domain.alerts.sns import SnsMessage, parse_envelope, string_to_sign
 from chalicelib.domain.errors import NotPermitted, Unavailable
+from tests.certificates import self_signed_certificate
 
 CERT_URL = (
     "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-9c6465fa7f48f5cacd23014631ec1136.pem"
@@ -84,22 +82,6 @@ class Requests:
         return Reply(self.status_code)
 
 
-def make_certificate(key: rsa.RSAPrivateKey) -> bytes:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    return certificate.public_bytes(serialization.Encoding.PEM)
-
-
 @pytest.fixture(scope="module")
 def sns_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -107,7 +89,7 @@ def sns_key() -> rsa.RSAPrivateKey:
 
 @pytest.fixture
 def sns(sns_key: rsa.RSAPrivateKey, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSns]:
-    fake = FakeSns(sns_key, make_certificate(sns_key))
+    fake = FakeSns(sns_key, self_signed_certificate(sns_key, "sns.amazonaws.com"))
     monkeypatch.setattr(sns_deliveries, "_fetch_certificate_pem", fake.serve_certificate)
     sns_deliveries._certificate.cache_clear()
     yield fake
