@@ -35,7 +35,9 @@ def _tokens(path: Path):
 
 def _headings(path: Path, level: str) -> list[str]:
     tokens = _tokens(path)
-    return [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == level]
+    return [
+        tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == level
+    ]
 
 
 def _links(path: Path) -> list[str]:
