@@ -1,6 +1,7 @@
 """Heartbeat monitors: schedules, due times and deadlines (DST included), ping paths and run durations."""
 
 from datetime import datetime
+from itertools import pairwise
 
 import pytest
 
@@ -167,7 +168,7 @@ class TestCronAcrossDaylightSavingChanges:
         for _ in range(5):
             t = next_due(schedule, t)
             fires.append(t)
-        assert [b - a for a, b in zip(fires, fires[1:], strict=False)] == [1800] * 4
+        assert [b - a for a, b in pairwise(fires)] == [1800] * 4
         assert fires[0] == at("2027-11-07T01:00:00-04:00")
 
     def test_berlin_keeps_nine_o_clock_local_across_both_changes(self):
@@ -241,7 +242,7 @@ def test_an_exit_status_above_255_is_a_bad_request_naming_it(suffix):
     assert error.value.status_code == 400
 
 
-@pytest.mark.parametrize("suffix", ["-1", "START", "success", "１", "1.0", "fail/x"])
+@pytest.mark.parametrize("suffix", ["-1", "START", "success", "\uff11", "1.0", "fail/x"])
 def test_any_other_suffix_is_not_found(suffix):
     with pytest.raises(NotFound):
         parse_ping_suffix(suffix)
