@@ -26,6 +26,7 @@ from typing import Any
 
 from chalicelib.domain.accounts import NAME_MAX_CHARS, normalize_email
 from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.notifications import check_e164
 from chalicelib.domain.service_config import SEVERITIES
 from chalicelib.domain.targets import check_url
 
@@ -48,7 +49,6 @@ TARGET_FIELD = {
     "slack": "url",
 }
 
-_E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 
@@ -65,13 +65,6 @@ def check_severity(value: object, *, field: str = "min_severity") -> str:
     if not isinstance(value, str) or value not in _SEVERITY_RANK:
         raise InvalidInput(f"must be one of {', '.join(SEVERITIES)}", field=field)
     return value
-
-
-def check_e164(number: str, *, field: str = "number") -> str:
-    """An E.164 phone number (``+`` then up to 15 digits, no spaces), as SNS wants it."""
-    if not isinstance(number, str) or not _E164.match(number.strip()):
-        raise InvalidInput("must be an E.164 phone number such as +15555550100", field=field)
-    return number.strip()
 
 
 def check_hook_url(kind: str, url: str, *, allow_private: bool, field: str = "url") -> str:

@@ -19,7 +19,8 @@ from pynamodb.exceptions import DoesNotExist
 from chalicelib.domain.accounts import normalize_email
 from chalicelib.domain.clock import now_seconds
 from chalicelib.domain.errors import InvalidInput, NotFound
-from chalicelib.domain.escalation import check_e164, check_hook_url, check_severity, severity_at_least
+from chalicelib.domain.escalation import check_hook_url, check_severity, severity_at_least
+from chalicelib.domain.notifications import check_e164
 from chalicelib.models.preferences import NotificationPreference
 from chalicelib.models.users import User
 from chalicelib.settings import settings

@@ -104,6 +104,13 @@ def test_a_number_the_sender_would_refuse_is_refused_when_saved(api, team, new_a
 
 # ---- webhook and Slack hosts in a deployed stack -------------------------------------------------
 
+
+def fullwidth(text: str, *, dots: bool = False) -> str:
+    """``127.0.0.1`` written with fullwidth digits (U+FF10...), and fullwidth dots if asked."""
+    wide = "0123456789" + ("." if dots else "")
+    return "".join(chr(ord(ch) + 0xFEE0) if ch in wide else ch for ch in text)
+
+
 PRIVATE_NAME = "hooks.corp.example"  # a public-looking name that resolves inside the network
 
 
@@ -129,8 +136,8 @@ def deployed(monkeypatch):
     "url",
     [
         f"https://{PRIVATE_NAME}/incoming",
-        "http://１２７.０.０.１:9000/hook",  # fullwidth digits: 127.0.0.1 to every resolver
-        "http://１０．０．０．８/hook",  # fullwidth dots too
+        f"http://{fullwidth('127.0.0.1')}:9000/hook",  # 127.0.0.1 to every resolver
+        f"http://{fullwidth('10.0.0.8', dots=True)}/hook",
     ],
 )
 def test_webhook_and_slack_targets_that_reach_inside_are_refused_when_saved(
@@ -152,7 +159,7 @@ def test_webhook_and_slack_targets_that_reach_inside_are_refused_when_saved(
 def test_a_service_url_written_with_fullwidth_digits_is_refused_too(api, team, deployed):
     reply = api.post(
         services_path(team.org_id),
-        {"name": "x", "url": "http://１２７.０.０.１/"},
+        {"name": "x", "url": f"http://{fullwidth('127.0.0.1')}/"},
         token=team.admin.access_token,
     )
     assert reply.status == 400
