@@ -167,6 +167,15 @@ class PolicySpec:
             "steps": [step.to_dict() for step in self.steps],
         }
 
+    def hook_targets(self) -> list[tuple[str, str]]:
+        """(field path, url) of every webhook and Slack target, for the check of where they resolve."""
+        return [
+            (f"steps.{s}.targets.{t}.url", target.value)
+            for s, step in enumerate(self.steps)
+            for t, target in enumerate(step.targets)
+            if target.type in ("webhook", "slack")
+        ]
+
     def user_targets(self) -> list[tuple[str, str]]:
         """(field path, user id) of every ``user`` target, for the membership check."""
         return [
