@@ -232,7 +232,10 @@ class Policy:
 
 
 def parse_policy(document: Mapping[str, Any], *, allow_private: bool) -> PolicySpec:
-    """A policy from plain JSON; InvalidInput naming the first bad field ('steps.1.targets.0.url')."""
+    """A policy from plain JSON; InvalidInput naming the first bad field ('steps.1.targets.0.url').
+    The one validator of a policy: the API hands it the request body as sent."""
+    if not isinstance(document, Mapping):
+        raise InvalidInput("must be a JSON object", field="body")
     _refuse_unknown(document, {"name", "default", "repeat", "match", "steps"}, prefix="")
     name = document.get("name")
     if not isinstance(name, str) or not name.strip():
@@ -304,8 +307,9 @@ def parse_target(raw: object, *, prefix: str, allow_private: bool) -> Target:
     if kind not in TARGET_FIELD:
         raise InvalidInput(f"must be one of {', '.join(TARGET_TYPES)}", field=f"{prefix}.type")
     key = TARGET_FIELD[kind]
-    for name in raw:
-        if name not in {"type", key}:
+    for name, other in raw.items():
+        # Another type's field sent as null is no field at all (a client may send every field).
+        if name not in {"type", key} and not (name in TARGET_FIELD.values() and other is None):
             raise InvalidInput(f"is not an accepted field for a {kind} target", field=f"{prefix}.{name}")
     field = f"{prefix}.{key}"
     value = raw.get(key)
