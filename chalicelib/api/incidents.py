@@ -368,6 +368,5 @@ class NotificationList(ResponseModel):
 )
 def list_notifications(org_id: str, incident_id: str) -> dict[str, Any]:
     require_member(bp.current_request, org_id)
-    incident = incidents.get_incident(org_id, _incident_id(incident_id))
-    items = notifications.notifications_for(org_id, incident.incident_id)
+    items = incidents.notification_log(org_id, _incident_id(incident_id))
     return {"items": [notifications.notification_to_api(n) for n in items], "next_cursor": None}

@@ -24,6 +24,7 @@ from chalicelib.domain.incidents import SEVERITIES, Status, check_snooze_minutes
 from chalicelib.domain.transitions import NOTIFIED_STATUSES, Change, Entry, EntryType, Source
 from chalicelib.models.checks import service_key
 from chalicelib.models.incidents import DUE_PARTITION, Incident, IncidentEvent
+from chalicelib.models.notifications import Notification
 from chalicelib.models.orgs import Membership
 from chalicelib.models.services import Service
 from chalicelib.settings import settings
@@ -636,6 +637,12 @@ def add_comment(org_id: str, incident_id: str, *, actor_id: str, body: str) -> I
     )
     event.save()
     return event
+
+
+def notification_log(org_id: str, incident_id: str) -> list[Notification]:
+    """Who was notified about the incident and how it went, oldest first; 404 for no such incident."""
+    incident = get_incident(org_id, incident_id)
+    return notifications.notifications_for(org_id, incident.incident_id)
 
 
 def timeline(org_id: str, incident_id: str, *, limit: int, cursor: str | None) -> Page[IncidentEvent]:

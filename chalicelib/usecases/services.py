@@ -11,16 +11,18 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.adapters import probe_queue
 from chalicelib.adapters.probe_queue import ProbeJob, ProbeMessage
+from chalicelib.domain.checks import CheckRecord
 from chalicelib.domain.clock import now_seconds
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.ids import new_id
+from chalicelib.domain.metrics import ServiceMetrics
 from chalicelib.domain.monitoring import MonitorStatus
 from chalicelib.domain.schedule import phase_offset
 from chalicelib.domain.service_config import ServiceConfig, check_service_config
 from chalicelib.models.checks import DailyRollup, HourBucket, service_key
 from chalicelib.models.services import SCHEDULER_PARTITION, SchedulerState, Service
 from chalicelib.settings import settings
-from chalicelib.usecases import incidents, policies, targets
+from chalicelib.usecases import history, incidents, policies, targets
 from chalicelib.usecases.dynamo import condition_failed
 from chalicelib.usecases.pagination import Page, fetch_page
 
@@ -208,3 +210,23 @@ def check_now(org_id: str, service_id: str) -> Service:
         raise Conflict("the service is paused; enable it first", field="enabled")
     enqueue_check(service, now=now_seconds())
     return service
+
+
+# ---- history, for the API: one call per route -----------------------------------------------------
+
+
+def recent_checks(
+    org_id: str, service_id: str, *, hours: int, now: int, limit: int, cursor: str | None
+) -> Page[CheckRecord]:
+    """404 for a service that is not this org's."""
+    return history.recent_checks(
+        get_service(org_id, service_id), hours=hours, now=now, limit=limit, cursor=cursor
+    )
+
+
+def metrics(org_id: str, service_id: str, *, days: int, now: int) -> ServiceMetrics:
+    return history.metrics_for(get_service(org_id, service_id), days=days, now=now)
+
+
+def org_metrics(org_id: str, *, days: int, now: int) -> tuple[list[ServiceMetrics], dict[str, object]]:
+    return history.org_metrics(all_services(org_id), days=days, now=now)
