@@ -243,7 +243,6 @@ def update_incident(org_id: str, incident_id: str) -> dict[str, Any]:
 def acknowledge(org_id: str, incident_id: str) -> dict[str, Any]:
     actor = require_member(bp.current_request, org_id, min_role=Role.USER)
     incident = incidents.acknowledge(org_id, _incident_id(incident_id), actor_id=actor.user_id)
-    escalation.tell_paged(incident, now=now_seconds())
     return incident_to_api(incident)
 
 
@@ -260,7 +259,6 @@ def resolve(org_id: str, incident_id: str) -> dict[str, Any]:
     actor = require_member(bp.current_request, org_id, min_role=Role.USER)
     request = parse_body(bp.current_request, ResolveRequest)
     incident = incidents.resolve(org_id, _incident_id(incident_id), actor_id=actor.user_id, note=request.note)
-    escalation.tell_paged(incident, now=now_seconds())
     return incident_to_api(incident)
 
 
@@ -370,6 +368,5 @@ class NotificationList(ResponseModel):
 )
 def list_notifications(org_id: str, incident_id: str) -> dict[str, Any]:
     require_member(bp.current_request, org_id)
-    incident = incidents.get_incident(org_id, _incident_id(incident_id))
-    items = notifications.notifications_for(org_id, incident.incident_id)
+    items = incidents.notification_log(org_id, _incident_id(incident_id))
     return {"items": [notifications.notification_to_api(n) for n in items], "next_cursor": None}

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from chalicelib.api.access import require_member
 from chalicelib.api.fields import Name, RequestModel, ResponseModel, RoleName
-from chalicelib.api.http import PAGE_PARAMS, VigilBlueprint, page_params, parse_body, path_id
+from chalicelib.api.http import PAGE_PARAMS, VigilBlueprint, json_body, page_params, path_id
 from chalicelib.domain.clock import iso
 from chalicelib.domain.escalation import MAX_DELAY_MINUTES, MAX_REPEAT, MAX_STEPS, MAX_TARGETS_PER_STEP
 from chalicelib.domain.roles import Role
@@ -53,6 +53,10 @@ class PolicyMatch(RequestModel):
 
 
 class EscalationPolicyRequest(RequestModel):
+    """The schema of a policy for the OpenAPI document. The one validator is the domain's
+    (``domain/escalation.parse_policy``, with the use case's checks of what it names): the routes
+    hand it the body as sent, so every constraint stated here must be one it enforces."""
+
     name: Name
     default: bool = Field(default=False, description="At most one per org; true here clears the others")
     repeat: int = Field(default=0, ge=0, le=MAX_REPEAT, description="More passes after the last step")
@@ -105,8 +109,7 @@ def _policy_id(policy_id: str) -> str:
 )
 def create_policy(org_id: str) -> dict[str, Any]:
     require_member(bp.current_request, org_id, min_role=Role.ADMIN)
-    request = parse_body(bp.current_request, EscalationPolicyRequest)
-    return policy_to_api(policies.create_policy(org_id, request.model_dump(exclude_none=True)))
+    return policy_to_api(policies.create_policy(org_id, json_body(bp.current_request, empty={})))
 
 
 @bp.route(
@@ -147,8 +150,7 @@ def get_policy(org_id: str, policy_id: str) -> dict[str, Any]:
 def replace_policy(org_id: str, policy_id: str) -> dict[str, Any]:
     require_member(bp.current_request, org_id, min_role=Role.ADMIN)
     policy_id = _policy_id(policy_id)
-    request = parse_body(bp.current_request, EscalationPolicyRequest)
-    return policy_to_api(policies.replace_policy(org_id, policy_id, request.model_dump(exclude_none=True)))
+    return policy_to_api(policies.replace_policy(org_id, policy_id, json_body(bp.current_request, empty={})))
 
 
 @bp.route(

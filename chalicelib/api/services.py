@@ -22,7 +22,7 @@ from chalicelib.domain.clock import iso, now_seconds
 from chalicelib.domain.roles import Role
 from chalicelib.domain.service_config import ServiceConfig
 from chalicelib.models.services import Service
-from chalicelib.usecases import history, services
+from chalicelib.usecases import services
 
 bp = VigilBlueprint(__name__)
 TAGS = ("services",)
@@ -268,8 +268,9 @@ def list_checks(org_id: str, service_id: str) -> dict[str, Any]:
     require_member(bp.current_request, org_id)
     hours = int_param(bp.current_request, "hours", default=24, low=1, high=MAX_HOURS)
     limit, cursor = page_params(bp.current_request)
-    service = services.get_service(org_id, _service_id(service_id))
-    page = history.recent_checks(service, hours=hours, now=now_seconds(), limit=limit, cursor=cursor)
+    page = services.recent_checks(
+        org_id, _service_id(service_id), hours=hours, now=now_seconds(), limit=limit, cursor=cursor
+    )
     return {"items": [check_to_api(c) for c in page.items], "next_cursor": page.next_cursor}
 
 
@@ -283,8 +284,7 @@ def list_checks(org_id: str, service_id: str) -> dict[str, Any]:
 def service_metrics(org_id: str, service_id: str) -> dict[str, Any]:
     require_member(bp.current_request, org_id)
     days = int_param(bp.current_request, "days", default=30, low=1, high=MAX_DAYS)
-    service = services.get_service(org_id, _service_id(service_id))
-    return history.metrics_for(service, days=days, now=now_seconds()).to_api()
+    return services.metrics(org_id, _service_id(service_id), days=days, now=now_seconds()).to_api()
 
 
 @bp.route(
@@ -297,5 +297,5 @@ def service_metrics(org_id: str, service_id: str) -> dict[str, Any]:
 def org_metrics(org_id: str) -> dict[str, Any]:
     require_member(bp.current_request, org_id)
     days = int_param(bp.current_request, "days", default=30, low=1, high=MAX_DAYS)
-    per_service, totals = history.org_metrics(services.all_services(org_id), days=days, now=now_seconds())
+    per_service, totals = services.org_metrics(org_id, days=days, now=now_seconds())
     return {"services": [m.to_api() for m in per_service], "totals": totals}

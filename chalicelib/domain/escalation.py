@@ -26,6 +26,7 @@ from typing import Any
 
 from chalicelib.domain.accounts import NAME_MAX_CHARS, normalize_email
 from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.notifications import check_e164
 from chalicelib.domain.service_config import SEVERITIES
 from chalicelib.domain.targets import check_url
 
@@ -48,7 +49,6 @@ TARGET_FIELD = {
     "slack": "url",
 }
 
-_E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 
@@ -65,13 +65,6 @@ def check_severity(value: object, *, field: str = "min_severity") -> str:
     if not isinstance(value, str) or value not in _SEVERITY_RANK:
         raise InvalidInput(f"must be one of {', '.join(SEVERITIES)}", field=field)
     return value
-
-
-def check_e164(number: str, *, field: str = "number") -> str:
-    """An E.164 phone number (``+`` then up to 15 digits, no spaces), as SNS wants it."""
-    if not isinstance(number, str) or not _E164.match(number.strip()):
-        raise InvalidInput("must be an E.164 phone number such as +15555550100", field=field)
-    return number.strip()
 
 
 def check_hook_url(kind: str, url: str, *, allow_private: bool, field: str = "url") -> str:
@@ -174,6 +167,15 @@ class PolicySpec:
             "steps": [step.to_dict() for step in self.steps],
         }
 
+    def hook_targets(self) -> list[tuple[str, str]]:
+        """(field path, url) of every webhook and Slack target, for the check of where they resolve."""
+        return [
+            (f"steps.{s}.targets.{t}.url", target.value)
+            for s, step in enumerate(self.steps)
+            for t, target in enumerate(step.targets)
+            if target.type in ("webhook", "slack")
+        ]
+
     def user_targets(self) -> list[tuple[str, str]]:
         """(field path, user id) of every ``user`` target, for the membership check."""
         return [
@@ -230,7 +232,10 @@ class Policy:
 
 
 def parse_policy(document: Mapping[str, Any], *, allow_private: bool) -> PolicySpec:
-    """A policy from plain JSON; InvalidInput naming the first bad field ('steps.1.targets.0.url')."""
+    """A policy from plain JSON; InvalidInput naming the first bad field ('steps.1.targets.0.url').
+    The one validator of a policy: the API hands it the request body as sent."""
+    if not isinstance(document, Mapping):
+        raise InvalidInput("must be a JSON object", field="body")
     _refuse_unknown(document, {"name", "default", "repeat", "match", "steps"}, prefix="")
     name = document.get("name")
     if not isinstance(name, str) or not name.strip():
@@ -302,8 +307,9 @@ def parse_target(raw: object, *, prefix: str, allow_private: bool) -> Target:
     if kind not in TARGET_FIELD:
         raise InvalidInput(f"must be one of {', '.join(TARGET_TYPES)}", field=f"{prefix}.type")
     key = TARGET_FIELD[kind]
-    for name in raw:
-        if name not in {"type", key}:
+    for name, other in raw.items():
+        # Another type's field sent as null is no field at all (a client may send every field).
+        if name not in {"type", key} and not (name in TARGET_FIELD.values() and other is None):
             raise InvalidInput(f"is not an accepted field for a {kind} target", field=f"{prefix}.{name}")
     field = f"{prefix}.{key}"
     value = raw.get(key)

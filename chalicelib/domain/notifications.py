@@ -40,7 +40,8 @@ SLACK_DESCRIPTION_MAX_CHARS = 500
 SEVERITY_COLOURS = {"critical": "#D92D20", "high": "#F79009", "medium": "#FDB022", "low": "#2E90FA"}
 RESOLVED_COLOUR = "#12B76A"
 
-_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"  # also for request schemas
+_E164 = re.compile(E164_PATTERN)
 _PHONE_SEPARATORS = re.compile(r"[\s().\-]")
 
 
@@ -231,15 +232,13 @@ def sms_text(summary: IncidentSummary, reason: str) -> str:
     return head + _shorten(title, budget - len(tail) - len(link)) + tail + link
 
 
-def check_e164(number: str) -> str:
-    """The number in E.164 (``+`` then 7 to 15 digits); spaces, dots, dashes and brackets are dropped.
-
-    SNS (and moto) accept nearly anything, so this is where a bad number is caught.
-    """
-    candidate = _PHONE_SEPARATORS.sub("", number or "")
-    if not _E164.fullmatch(candidate):
-        raise InvalidInput("must be a phone number in E.164 format, like +15555550100", field="number")
-    return candidate
+def check_e164(number: object, *, field: str = "number") -> str:
+    """The one phone number rule, for policy targets, preferences and the SMS sender alike: E.164,
+    ``+`` then 7 to 15 digits (the first not 0), nothing else; surrounding spaces are dropped.
+    SNS (and moto) accept nearly anything, so a bad number is refused here, when it is saved."""
+    if not isinstance(number, str) or not _E164.fullmatch(number.strip()):
+        raise InvalidInput("must be an E.164 phone number such as +15555550100", field=field)
+    return number.strip()
 
 
 # ---- Slack --------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import unicodedata
 from urllib.parse import urlsplit
 
 from chalicelib.domain.errors import InvalidInput
@@ -115,9 +116,21 @@ def check_url(url: str, *, allow_private: bool, field: str = "url") -> str:
         raise InvalidInput("must name a host", field=field)
     if parts.username or parts.password:
         raise InvalidInput("must not carry credentials; send them in headers", field=field)
-    if not allow_private and is_internal_host(host):
+    if not allow_private and is_internal_host(canonical_host(host)):
         raise InvalidInput("points at a private, loopback, link-local or metadata address", field=field)
     return url
+
+
+def canonical_host(host: str) -> str:
+    """The host as resolvers and HTTP clients read it: IDNA-encoded, which folds fullwidth digits
+    and dots (127.0.0.1 written with U+FF11...) into the ASCII they stand for, lowercased, no
+    trailing dot.
+    A name IDNA cannot encode is only NFKC-folded: it will not resolve anyway."""
+    host = host.strip().rstrip(".")
+    try:
+        return host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return unicodedata.normalize("NFKC", host).lower()
 
 
 def is_internal_host(host: str) -> bool:

@@ -12,7 +12,7 @@ from chalice.app import CloudWatchEvent, DynamoDBEvent
 
 from chalicelib.domain.clock import now_seconds
 from chalicelib.settings import settings
-from chalicelib.usecases import escalation
+from chalicelib.usecases import escalation, incidents
 
 logger = Logger(service="vigil", child=True, level=settings.log_level)
 
@@ -46,15 +46,10 @@ def incident_changes(event: dict[str, Any], context: Any) -> dict[str, Any]:
         elif record.event_name is not None and record.event_name.name == "MODIFY":
             old = (change.old_image or {}).get("status")
             new = (change.new_image or {}).get("status")
-            if old and new and old != new:
-                version = (change.new_image or {}).get("version")
-                escalation.on_status_change(
-                    org_id,
-                    incident_id,
-                    old=str(old),
-                    new=str(new),
-                    version=None if version is None else int(version),
-                    now=now,
+            version = (change.new_image or {}).get("version")
+            if old and new and old != new and version is not None:
+                incidents.on_status_change(
+                    org_id, incident_id, old=str(old), new=str(new), version=int(version)
                 )
 
     response = process_partial_response(

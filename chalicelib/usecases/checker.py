@@ -24,11 +24,14 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.probe_queue import ProbeJob
 from chalicelib.adapters.prober import ProbeRequest, ProbeResult, probe_all
+from chalicelib.domain import transitions
 from chalicelib.domain.checks import HOUR, CheckRecord, hour_of, pack
+from chalicelib.domain.incidents import Status
 from chalicelib.domain.metrics import SEVERITIES, Rollup
 from chalicelib.domain.monitoring import CheckOutcome, MonitorState, MonitorStatus, Thresholds, next_state
 from chalicelib.domain.schedule import is_missed
 from chalicelib.domain.status_codes import StatusRanges
+from chalicelib.domain.transitions import Source
 from chalicelib.models.checks import (
     SEVERITY_ATTRIBUTES,
     DailyRollup,
@@ -234,11 +237,8 @@ def _write_transition(
             )
             actions += [Service.down_since.set(at), Service.open_incident_id.set(incident.incident_id)]
             tx.update(service, actions=actions, condition=condition)
-            tx.save(incident, condition=Incident.incident_id.does_not_exist())
-            tx.save(
-                incidents.timeline_event(
-                    incident, "created", at=at, actor_id=None, source="monitor", reason=record.error
-                )
+            incidents.add_transition(
+                tx, incident, transitions.opened(Source.MONITOR, reason=record.error), at=at, actor_id=None
             )
             tx.update(
                 DailyRollup(key, at // DAY),
@@ -253,39 +253,30 @@ def _write_transition(
             actions += [Service.down_since.remove(), Service.open_incident_id.remove()]
             tx.update(service, actions=actions, condition=condition)
             rollup_actions: list[Any] = [DailyRollup.downtime_seconds.add(max(at - down_since, 0))]
-            opened = (
-                _incident_created_at(service.org_id, service.open_incident_id)
-                if service.open_incident_id
-                else None
-            )
-            if service.open_incident_id and opened is not None:
-                # Resolved by hand already: then the recovery only moves the service.
-                incident = Incident(service.org_id, service.open_incident_id)
-                tx.update(
-                    incident,
-                    actions=incidents.resolve_actions(service.org_id, at=at, note="the monitor recovered"),
-                    condition=Incident.incident_id.exists() & (Incident.status != "resolved"),
-                )
-                tx.save(
-                    incidents.timeline_event(
-                        incident, "resolved", at=at, actor_id=None, note="the monitor recovered"
-                    )
+            still_open = _unresolved_incident(service.org_id, service.open_incident_id)
+            if still_open is not None:  # else resolved by hand already: the recovery only moves the service
+                note = "the monitor recovered"
+                incidents.add_transition(
+                    tx,
+                    still_open,
+                    transitions.resolve(Status(still_open.status), now=at, note=note),
+                    at=at,
+                    actor_id=None,
                 )
                 rollup_actions += [
                     DailyRollup.resolved_count.add(1),
-                    DailyRollup.resolve_seconds_sum.add(max(at - opened, 0)),
+                    DailyRollup.resolve_seconds_sum.add(max(at - int(still_open.created_at), 0)),
                 ]
             tx.update(DailyRollup(key, at // DAY), actions=rollup_actions)
             logger.info("outage ended", extra={"service_id": service.service_id})
 
 
-def _incident_created_at(org_id: str, incident_id: str) -> int | None:
-    """None when someone resolved it by hand already: the transaction then skips it."""
-    try:
-        incident = Incident.get(org_id, incident_id, consistent_read=True)
-    except Incident.DoesNotExist:
+def _unresolved_incident(org_id: str, incident_id: str | None) -> Incident | None:
+    """The service's open incident; None when someone resolved it by hand already."""
+    if not incident_id:
         return None
-    return None if incident.status == "resolved" else int(incident.created_at)
+    incident = incidents.get_incident_or_none(org_id, incident_id)
+    return None if incident is None or incident.status == Status.RESOLVED.value else incident
 
 
 def _severity_attribute(severity: str) -> Any:

@@ -23,21 +23,21 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.transactions import TransactWrite
 
+from chalicelib.domain import transitions
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.escalation import PolicySnapshot, Target, next_step
+from chalicelib.domain.incidents import Status
 from chalicelib.domain.roles import Role
+from chalicelib.domain.transitions import ESCALATING, NOTIFIED_STATUSES
 from chalicelib.models.incidents import DUE_PARTITION, Incident
 from chalicelib.models.orgs import Membership
 from chalicelib.settings import settings
 from chalicelib.usecases import incidents, notifications, preferences
-from chalicelib.usecases.dynamo import condition_failed, transaction_connection
+from chalicelib.usecases.dynamo import condition_failed
 from chalicelib.usecases.notifications import Recipient
 
 logger = Logger(service="vigil", child=True, level=settings.log_level)
-
-FIRING_STATUSES = ("open",)  # acknowledged, snoozed and resolved incidents do not escalate on their own
 
 
 def escalation_to_api(incident: Incident) -> dict[str, Any] | None:
@@ -101,48 +101,16 @@ def fire_step(incident: Incident, *, now: int, by: str | None = None) -> bool:
         reason=f"escalation step {step + 1}" + (f", pass {loop + 1}" if loop else ""),
     )
     planned = next_step(snapshot, step=step, loop=loop, fired_at=now)
-    keeps_escalating = incident.status in FIRING_STATUSES and planned is not None
-    actions: list[Any] = [
-        Incident.esc_level.set(step),
-        Incident.esc_level_loop.set(loop),
-        Incident.version.add(1),
-    ]
-    if planned is None:
-        actions += [
-            Incident.esc_next_step.remove(),
-            Incident.esc_next_loop.remove(),
-            Incident.esc_next_at.remove(),
-        ]
-    else:
-        next_index, next_loop, due_at = planned
-        actions += [
-            Incident.esc_next_step.set(next_index),
-            Incident.esc_next_loop.set(next_loop),
-            Incident.esc_next_at.set(due_at),
-        ]
-    if keeps_escalating and planned is not None:
-        actions += [Incident.due_partition.set(DUE_PARTITION), Incident.due_at.set(planned[2])]
-    elif incident.status != "snoozed":
-        actions += [Incident.due_partition.remove(), Incident.due_at.remove()]
+    change = transitions.escalated(
+        Status(incident.status),
+        step=step,
+        loop=loop,
+        planned=planned,
+        recipients=len(recipients),
+        policy=snapshot.name,
+    )
     try:
-        with TransactWrite(connection=transaction_connection()) as tx:
-            tx.update(
-                incident,
-                actions=actions,
-                condition=(Incident.esc_next_step == step) & (Incident.esc_next_loop == loop),
-            )
-            tx.save(
-                incidents.timeline_event(
-                    incident,
-                    "escalated",
-                    at=now,
-                    actor_id=by,
-                    step=step,
-                    loop=loop,
-                    recipients=len(recipients),
-                    policy=snapshot.name,
-                )
-            )
+        incidents.write_transition(incident, change, at=now, actor_id=by)
     except TransactWriteError as exc:
         if condition_failed(exc):
             return False
@@ -156,7 +124,7 @@ def fire_step(incident: Incident, *, now: int, by: str | None = None) -> bool:
 def escalate_now(org_id: str, incident_id: str, *, actor_id: str, now: int) -> Incident:
     """``POST .../escalate``: the next step fires now (also for an acknowledged incident)."""
     incident = incidents.get_incident(org_id, incident_id)
-    if incident.status == "resolved":
+    if incident.status == Status.RESOLVED.value:
         raise Conflict("cannot escalate a resolved incident", field="status")
     if incident.esc_policy is None:
         raise Conflict("the incident has no escalation policy", field="escalation")
@@ -174,11 +142,11 @@ def fire_due(*, now: int) -> int:
         incident = incidents.get_incident_or_none(entry.org_id, entry.incident_id)
         if incident is None:
             continue
-        if incident.status == "snoozed":
+        if incident.status == Status.SNOOZED.value:
             incidents.wake_one(incident, now=now)
             continue
         if (
-            incident.status in FIRING_STATUSES
+            incident.status in ESCALATING
             and incident.esc_next_at is not None
             and int(incident.esc_next_at) <= now
             and fire_step(incident, now=now)
@@ -190,45 +158,15 @@ def fire_due(*, now: int) -> int:
 def on_new_incident(org_id: str, incident_id: str, *, now: int) -> None:
     """The stream's INSERT: step 0 fires at once (a replayed record finds it claimed)."""
     incident = incidents.get_incident_or_none(org_id, incident_id)
-    if incident is None or incident.status not in FIRING_STATUSES:
+    if incident is None or incident.status not in ESCALATING:
         return
     if incident.esc_level is None and incident.esc_next_step == 0 and incident.esc_next_loop == 0:
         fire_step(incident, now=now)
 
 
-def on_status_change(
-    org_id: str, incident_id: str, *, old: str, new: str, version: int | None = None, now: int
-) -> None:
-    """People already paged are told when the incident is acknowledged or resolved."""
-    if new not in ("acknowledged", "resolved") or old == new:
-        return
-    incident = incidents.get_incident_or_none(org_id, incident_id)
-    if incident is None:
-        return
-    paged: dict[tuple[str, str], Recipient] = {}
-    for sent in notifications.notifications_for(org_id, incident_id):
-        if sent.kind == "escalation" and sent.status != "failed":
-            paged.setdefault((sent.channel, sent.target), Recipient(sent.channel, sent.target, sent.user_id))
-    if paged:
-        notifications.queue_notifications(
-            incident,
-            recipients=list(paged.values()),
-            kind=new,
-            step=0,
-            loop=0,
-            reason=f"the incident was {new}",
-        )
-
-
 def tell_paged(incident: Incident, *, now: int) -> None:
-    """Right after an acknowledgement or resolution through the API. The stream's MODIFY does the
-    same; the notices are keyed on the incident's version, so whichever comes second sends nothing."""
-    if incident.status in ("acknowledged", "resolved"):
-        on_status_change(
-            incident.org_id,
-            incident.incident_id,
-            old="",
-            new=incident.status,
-            version=int(incident.version),
-            now=now,
-        )
+    """Kept for the alert consumer, which still calls it after ``incidents.acknowledge`` or
+    ``incidents.resolve``: those tell the people paged themselves now, keyed on the version they
+    wrote, so this sends nothing new. Remove it once the consumer stops calling it."""
+    if incident.status in NOTIFIED_STATUSES:
+        incidents.tell_paged(incident, status=Status(incident.status), version=int(incident.version))

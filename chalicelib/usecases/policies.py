@@ -47,7 +47,9 @@ from chalicelib.models.policies import (
     StepMap,
     TargetMap,
 )
+from chalicelib.models.services import Service
 from chalicelib.settings import settings
+from chalicelib.usecases import targets
 from chalicelib.usecases.dynamo import condition_failed, transaction_connection
 from chalicelib.usecases.pagination import Page, fetch_page
 
@@ -117,10 +119,12 @@ def _record(org_id: str, policy_id: str, spec: PolicySpec, *, created_at: int, n
 
 
 def _checked(org_id: str, document: Mapping[str, Any]) -> PolicySpec:
+    """The one validation of a policy: its shape (``parse_policy``), then what it names: members of
+    this org, services of this org, and (in a deployed stack) hooks that resolve outside."""
     spec = parse_policy(document, allow_private=settings.allow_private_targets)
-    targets = spec.user_targets()
-    if targets:
-        wanted = {user_id for _, user_id in targets}
+    users = spec.user_targets()
+    if users:
+        wanted = {user_id for _, user_id in users}
         members = {
             m.user_id
             for m in Membership.batch_get(
@@ -129,10 +133,38 @@ def _checked(org_id: str, document: Mapping[str, Any]) -> PolicySpec:
                 attributes_to_get=["org_id", "user_id"],
             )
         }
-        for field, user_id in targets:
+        for field, user_id in users:
             if user_id not in members:
                 raise InvalidInput("is not a member of this organization", field=field)
+    if spec.match is not None and spec.match.service_ids:
+        _refuse_other_services(org_id, spec.match.service_ids)
+    if not settings.allow_private_targets:
+        targets.refuse_private_resolution(spec.hook_targets())
     return spec
+
+
+def _refuse_other_services(org_id: str, service_ids: tuple[str, ...]) -> None:
+    """Every id must be a service of this org (one BatchGetItem): another org's, or one that does
+    not exist, would never match, silently."""
+    found = {
+        service.service_id
+        for service in Service.batch_get(
+            [(org_id, service_id) for service_id in service_ids],
+            consistent_read=True,
+            attributes_to_get=["org_id", "service_id"],
+        )
+    }
+    for index, service_id in enumerate(service_ids):
+        if service_id not in found:
+            raise InvalidInput("is not a service of this organization", field=f"match.service_ids.{index}")
+
+
+def require_policy(org_id: str, policy_id: str, *, field: str) -> None:
+    """For what names a policy (a service): 400 naming ``field`` unless it is one of this org's."""
+    try:
+        get_policy(org_id, policy_id)
+    except NotFound as exc:
+        raise InvalidInput("is not an escalation policy of this organization", field=field) from exc
 
 
 # ---- reading ------------------------------------------------------------------------------------

@@ -19,10 +19,12 @@ from pynamodb.exceptions import DoesNotExist
 from chalicelib.domain.accounts import normalize_email
 from chalicelib.domain.clock import now_seconds
 from chalicelib.domain.errors import InvalidInput, NotFound
-from chalicelib.domain.escalation import check_e164, check_hook_url, check_severity, severity_at_least
+from chalicelib.domain.escalation import check_hook_url, check_severity, severity_at_least
+from chalicelib.domain.notifications import check_e164
 from chalicelib.models.preferences import NotificationPreference
 from chalicelib.models.users import User
 from chalicelib.settings import settings
+from chalicelib.usecases import targets
 
 CHANNELS = ("email", "sms", "webhook", "slack")
 DEFAULT_MIN_SEVERITY = "low"
@@ -58,7 +60,10 @@ def check_address(channel: str, address: str) -> str:
         return normalize_email(address, field="address")
     if channel == "sms":
         return check_e164(address, field="address")
-    return check_hook_url(channel, address, allow_private=settings.allow_private_targets, field="address")
+    url = check_hook_url(channel, address, allow_private=settings.allow_private_targets, field="address")
+    if not settings.allow_private_targets:
+        targets.refuse_private_resolution([("address", url)])
+    return url
 
 
 def _account_email(user_id: str) -> str:

@@ -5,24 +5,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, fields
 from typing import Any
-from urllib.parse import urlsplit
 
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from chalicelib.adapters import dns, probe_queue
+from chalicelib.adapters import probe_queue
 from chalicelib.adapters.probe_queue import ProbeJob, ProbeMessage
+from chalicelib.domain.checks import CheckRecord
 from chalicelib.domain.clock import now_seconds
-from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
+from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.ids import new_id
+from chalicelib.domain.metrics import ServiceMetrics
 from chalicelib.domain.monitoring import MonitorStatus
 from chalicelib.domain.schedule import phase_offset
 from chalicelib.domain.service_config import ServiceConfig, check_service_config
-from chalicelib.domain.targets import is_forbidden_address, parse_address
 from chalicelib.models.checks import DailyRollup, HourBucket, service_key
 from chalicelib.models.services import SCHEDULER_PARTITION, SchedulerState, Service
 from chalicelib.settings import settings
-from chalicelib.usecases import incidents
+from chalicelib.usecases import history, incidents, policies, targets
 from chalicelib.usecases.dynamo import condition_failed
 from chalicelib.usecases.pagination import Page, fetch_page
 
@@ -50,22 +50,17 @@ def config_of(service: Service) -> ServiceConfig:
     )
 
 
-def _checked(config: ServiceConfig) -> ServiceConfig:
+def _checked(org_id: str, config: ServiceConfig, *, before: ServiceConfig | None = None) -> ServiceConfig:
     config = check_service_config(
         config, min_interval=settings.min_interval_seconds, allow_private=settings.allow_private_targets
     )
     if not settings.allow_private_targets:
-        _refuse_private_resolution(config.url)
+        targets.refuse_private_resolution([("url", config.url)])
+    policy_id = config.escalation_policy_id
+    # Checked when written: a policy deleted later leaves the service falling back to match rules.
+    if policy_id is not None and (before is None or policy_id != before.escalation_policy_id):
+        policies.require_policy(org_id, policy_id, field="escalation_policy_id")
     return config
-
-
-def _refuse_private_resolution(url: str) -> None:
-    """A name that resolves to an internal address is refused now; the prober checks again at connect."""
-    host = urlsplit(url).hostname or ""
-    if parse_address(host) is not None:
-        return
-    if any(is_forbidden_address(address) for address in dns.resolve(host)):
-        raise InvalidInput("resolves to a private, loopback, link-local or metadata address", field="url")
 
 
 def _register_interval(interval: int) -> None:
@@ -82,7 +77,7 @@ def _schedule_fields(service_id: str, config: ServiceConfig) -> dict[str, int | 
 
 
 def create_service(org_id: str, actor_id: str, config: ServiceConfig) -> Service:
-    config = _checked(config)
+    config = _checked(org_id, config)
     now = now_seconds()
     service_id = new_id()
     values: dict[str, Any] = {**asdict(config), **_schedule_fields(service_id, config)}
@@ -129,7 +124,7 @@ def get_service(org_id: str, service_id: str) -> Service:
 def update_service(org_id: str, service_id: str, changes: Mapping[str, Any]) -> Service:
     service = get_service(org_id, service_id)
     before = config_of(service)
-    after = _checked(before.with_changes(changes))
+    after = _checked(org_id, before.with_changes(changes), before=before)
     actions: list[Any] = [
         getattr(Service, name).set(value)
         for name, value in asdict(after).items()
@@ -215,3 +210,23 @@ def check_now(org_id: str, service_id: str) -> Service:
         raise Conflict("the service is paused; enable it first", field="enabled")
     enqueue_check(service, now=now_seconds())
     return service
+
+
+# ---- history, for the API: one call per route -----------------------------------------------------
+
+
+def recent_checks(
+    org_id: str, service_id: str, *, hours: int, now: int, limit: int, cursor: str | None
+) -> Page[CheckRecord]:
+    """404 for a service that is not this org's."""
+    return history.recent_checks(
+        get_service(org_id, service_id), hours=hours, now=now, limit=limit, cursor=cursor
+    )
+
+
+def metrics(org_id: str, service_id: str, *, days: int, now: int) -> ServiceMetrics:
+    return history.metrics_for(get_service(org_id, service_id), days=days, now=now)
+
+
+def org_metrics(org_id: str, *, days: int, now: int) -> tuple[list[ServiceMetrics], dict[str, object]]:
+    return history.org_metrics(all_services(org_id), days=days, now=now)

@@ -228,3 +228,30 @@ def test_the_webhook_signing_secret_is_for_admins(api, org_with_policy, new_acco
     member = new_account()
     api.post(f"/v1/orgs/{org_id}/members", {"email": member.email, "role": "user"}, token=admin.access_token)
     assert api.get(f"/v1/orgs/{org_id}/webhook-signing-secret", token=member.access_token).status == 403
+
+
+def test_each_acknowledgement_tells_the_paged_people_once_even_after_a_snooze_and_replays(
+    api, org_with_policy, incident_stream, notification_queue, mailbox
+):
+    """Acknowledge → snooze → the snooze ends → acknowledge: two notices, one per acknowledgement,
+    although the route and the stream's MODIFY both tell, and the stream replays every record."""
+    org_id, admin, oncall, _ = org_with_policy
+    incident = create(api, org_id, admin, title="Checkout flaky")
+    base = f"/v1/orgs/{org_id}/incidents/{incident['id']}"
+    records = incident_stream.deliver()
+    notification_queue.run_sender()
+
+    assert api.post(f"{base}/acknowledge", token=admin.access_token).status == 200
+    records += incident_stream.deliver()
+    assert api.post(f"{base}/snooze", {"minutes": 1}, token=admin.access_token).status == 200
+    escalation.fire_due(now=int(time.time()) + 61)  # the snooze ends: open again
+    assert Incident.get(org_id, incident["id"]).status == "open"
+    records += incident_stream.deliver()
+    assert api.post(f"{base}/acknowledge", token=admin.access_token).status == 200
+    records += incident_stream.deliver()
+    incident_stream.deliver(records)  # every record handed over again
+    notification_queue.run_sender()
+
+    subjects = [m["subject"].lower() for m in mailbox.messages_to(oncall)]
+    assert len(subjects) == 3, subjects
+    assert ["acknowledged" in s for s in subjects] == [False, True, True]

@@ -5,8 +5,10 @@ import time
 import pytest
 
 from chalicelib.adapters.probe_queue import ProbeJob
+from chalicelib.domain import transitions
 from chalicelib.domain.checks import CheckRecord
 from chalicelib.domain.errors import Conflict
+from chalicelib.domain.incidents import Status
 from chalicelib.models.incidents import Incident
 from chalicelib.models.services import Service
 from chalicelib.usecases import checker, escalation, incidents
@@ -133,12 +135,12 @@ def test_two_concurrent_acknowledgements_leave_one_entry(api, team):
     incident = open_incident(api, org_id, responder)
     as_read = Incident.get(org_id, incident["id"])
     incidents.acknowledge(org_id, incident["id"], actor_id=admin.user_id)
-    incidents._move(
+    now = int(time.time())
+    incidents.move(
         as_read,
-        incidents.Action.ACKNOWLEDGE,
+        lambda current: transitions.acknowledge(Status(current.status), now=now),
         actor_id=responder.user_id,
-        event_type="acknowledged",
-        now=int(time.time()),
+        now=now,
     )
     assert timeline_types(api, org_id, incident["id"], admin).count("acknowledged") == 1
 

@@ -341,15 +341,20 @@ def test_a_new_incident_takes_its_services_policy_then_a_match_then_the_default(
     incident = {"severity": "high", "service_id": "S1", "service_policy_id": None}
     assert chosen(**incident) is None  # no policy at all
 
+    s2 = vigil.post(  # a match names services of the org (issue 9)
+        f"/v1/orgs/{team.org_id}/services",
+        {"name": "S2", "url": "https://example.com/health", "enabled": False},
+        token=team.admin.access_token,
+    ).body["id"]
     default = create(vigil, team, name="Default", default=True, match=None)
     service = create(vigil, team, name="Service", match=None)
     create(vigil, team, name="Critical", match={"min_severity": "critical"})
-    create(vigil, team, name="S2", match={"service_ids": ["S2"]})
+    create(vigil, team, name="S2", match={"service_ids": [s2]})
     create(vigil, team, name="High", match={"min_severity": "high"})
 
     assert chosen(**incident) == "High"
     assert chosen(**{**incident, "severity": "critical"}) == "Critical"  # oldest match first
-    assert chosen(**{**incident, "service_id": "S2", "severity": "low"}) == "S2"
+    assert chosen(**{**incident, "service_id": s2, "severity": "low"}) == "S2"
     assert chosen(**{**incident, "severity": "medium"}) == "Default"
     assert chosen(**{**incident, "service_policy_id": service["id"], "severity": "critical"}) == "Service"
 

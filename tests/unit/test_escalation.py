@@ -12,7 +12,6 @@ from chalicelib.domain.escalation import (
     Match,
     Policy,
     PolicySnapshot,
-    check_e164,
     check_hook_url,
     first_step_due,
     next_step,
@@ -21,6 +20,7 @@ from chalicelib.domain.escalation import (
     select_policy,
     severity_at_least,
 )
+from chalicelib.domain.notifications import check_e164
 
 CREATED = 1_800_000_000
 MINUTE = 60

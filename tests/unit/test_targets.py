@@ -272,3 +272,14 @@ def test_the_field_named_is_the_one_given() -> None:
         check_url("ftp://x", allow_private=False, field="webhook_url")
     assert caught.value.field == "webhook_url"
     assert caught.value.message == "webhook_url: must start with http:// or https://"
+
+
+def test_fullwidth_digits_and_dots_are_read_as_the_address_they_spell():
+    from chalicelib.domain.targets import canonical_host, check_url
+
+    wide = "".join(chr(ord(ch) + 0xFEE0) for ch in "127.0.0.1")  # fullwidth digits and dots
+    assert canonical_host(wide) == "127.0.0.1"
+    assert canonical_host("Hooks.Example.COM.") == "hooks.example.com"
+    with pytest.raises(InvalidInput, match=r"^hook: points at a private"):
+        check_url(f"http://{wide}:9000/x", allow_private=False, field="hook")
+    assert check_url(f"http://{wide}:9000/x", allow_private=True)  # the local stack allows it
