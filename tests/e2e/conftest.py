@@ -29,7 +29,14 @@ class LocalStack:
         return f"{self.api_url}{path}"
 
     def emails_to(self, address: str) -> list[dict]:
-        data = requests.get(f"{self.aws_url}/moto-api/data.json", timeout=10).json()
+        # moto serializes every backend for this page while the stack's threads keep writing, and
+        # now and then fails with a 500 (a dict changed size): ask again.
+        for _ in range(5):
+            reply = requests.get(f"{self.aws_url}/moto-api/data.json", timeout=10)
+            if reply.status_code == 200:
+                break
+            time.sleep(0.2)
+        data = reply.json()
         return [m for m in data["ses"]["Message"] if address in m["destinations"]["ToAddresses"]]
 
     def account(self) -> dict[str, str]:
