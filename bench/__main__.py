@@ -14,6 +14,7 @@ BENCHMARKS = [
     "bench.metrics_reads",
     "bench.classifier",
     "bench.ingest",
+    "bench.realtime",
     "bench.dispatch_100k",
 ]
 

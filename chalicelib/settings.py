@@ -53,6 +53,10 @@ class Settings:
     probe_concurrency: int
     check_retention_seconds: int
     incidents_stream_arn: str
+    services_stream_arn: str
+    incident_events_stream_arn: str
+    websocket_api_id: str
+    websocket_url: str
 
     classifier: str
     bedrock_model_id: str
@@ -63,6 +67,17 @@ class Settings:
 
     def queue(self, name: str) -> str:
         return f"{self.name_prefix}{name}"
+
+
+def _websocket_url(env: Mapping[str, str]) -> str:
+    explicit = env.get("VIGIL_WEBSOCKET_URL", "").strip().rstrip("/")
+    api_id = env.get("VIGIL_WEBSOCKET_API_ID", "").strip()
+    if explicit:
+        return explicit
+    if not api_id:
+        return "ws://127.0.0.1:8001"  # the local stack's gateway (VIGIL_WS_PORT sets the real one)
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
+    return f"wss://{api_id}.execute-api.{region}.amazonaws.com/api"
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -96,6 +111,18 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             "VIGIL_INCIDENTS_STREAM_ARN",
             "arn:aws:dynamodb:us-east-1:000000000000:table/vigil-incidents/stream/not-deployed",
         ),
+        services_stream_arn=env.get(
+            "VIGIL_SERVICES_STREAM_ARN",
+            "arn:aws:dynamodb:us-east-1:000000000000:table/vigil-services/stream/not-deployed",
+        ),
+        incident_events_stream_arn=env.get(
+            "VIGIL_INCIDENT_EVENTS_STREAM_ARN",
+            "arn:aws:dynamodb:us-east-1:000000000000:table/vigil-incident-events/stream/not-deployed",
+        ),
+        # The WebSocket API: its id (the template passes {"Ref": "WebsocketAPI"}; "local" under
+        # `make run`) and the address clients connect to, built from the id unless set.
+        websocket_api_id=env.get("VIGIL_WEBSOCKET_API_ID", ""),
+        websocket_url=_websocket_url(env),
         classifier=env.get("VIGIL_CLASSIFIER", "offline").strip().lower(),
         bedrock_model_id=env.get("VIGIL_BEDROCK_MODEL_ID", "anthropic.claude-3-haiku-20240307-v1:0"),
         # The embedded SNS does not sign what it delivers; deployed stacks always verify.

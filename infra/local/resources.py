@@ -33,6 +33,15 @@ def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     return doc
 
 
+PACKAGED_ONLY = "VigilPackagedOnly"
+
+
+def is_local_resource(resource: dict[str, Any]) -> bool:
+    """Fragments without a Type only patch the functions Chalice generates at packaging time, and a
+    resource marked `Metadata: {VigilPackagedOnly: true}` refers to one of them (its role, its API)."""
+    return "Type" in resource and not resource.get("Metadata", {}).get(PACKAGED_ONLY)
+
+
 def _ttl_attributes(template: dict[str, Any]) -> dict[str, str]:
     """Logical id -> TTL attribute for every table whose template enables TTL."""
     found = {}
@@ -59,8 +68,7 @@ def deploy(
     cfn = session.client("cloudformation", endpoint_url=endpoint_url)
     template = load_template(template_path)
 
-    # Fragments without a Type only patch the functions Chalice generates at packaging time.
-    template["Resources"] = {k: v for k, v in template["Resources"].items() if "Type" in v}
+    template["Resources"] = {k: v for k, v in template["Resources"].items() if is_local_resource(v)}
     cfn.create_stack(
         StackName=stack_name,
         TemplateBody=json.dumps(template),

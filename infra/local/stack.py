@@ -4,7 +4,8 @@
 2. the resources of infra/template.yaml, deployed through moto's CloudFormation
    (then TTL enabled and the SES sender verified);
 3. the Chalice app served over HTTP on 127.0.0.1:$VIGIL_API_PORT (default 8000);
-4. the event pump: schedules, SQS consumers and DynamoDB stream handlers of the app.
+4. the event pump: schedules, SQS consumers and DynamoDB stream handlers of the app;
+5. the WebSocket gateway on ws://127.0.0.1:$VIGIL_WS_PORT (default 8001) and its @connections API.
 
 Ctrl-C or SIGTERM stops everything.
 """
@@ -39,6 +40,7 @@ class LocalConfig:
     aws_port: int
     api_port: int
     tick_seconds: float | None
+    ws_port: int = 8001
 
     @property
     def aws_endpoint(self) -> str:
@@ -48,6 +50,10 @@ class LocalConfig:
     def api_url(self) -> str:
         return f"http://{self.host}:{self.api_port}"
 
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{self.host}:{self.ws_port}"
+
 
 def read_config(env: MutableMapping[str, str]) -> LocalConfig:
     tick = env.get("VIGIL_TICK_SECONDS")
@@ -56,6 +62,7 @@ def read_config(env: MutableMapping[str, str]) -> LocalConfig:
         aws_port=int(env.get("VIGIL_AWS_PORT", "4566")),
         api_port=int(env.get("VIGIL_API_PORT", "8000")),
         tick_seconds=float(tick) if tick and float(tick) > 0 else None,
+        ws_port=int(env.get("VIGIL_WS_PORT", "8001")),
     )
 
 
@@ -78,6 +85,9 @@ def stage_environment(config: LocalConfig, env: MutableMapping[str, str]) -> Non
     env.setdefault("VIGIL_JWT_SECRET", secrets.token_urlsafe(48))
     env.setdefault("VIGIL_PUBLIC_URL", config.api_url)
     env.setdefault("VIGIL_ALLOW_PRIVATE_TARGETS", "1")
+    # Ticket URLs point at the local gateway; stream handlers configure app.websocket_api with this id.
+    env["VIGIL_WEBSOCKET_URL"] = config.ws_url
+    env["VIGIL_WEBSOCKET_API_ID"] = "local"
     if config.tick_seconds:
         # With fast ticks, dispatch only a little ahead so new and changed services start promptly.
         env.setdefault("VIGIL_DISPATCH_HORIZON_SECONDS", str(max(2, math.ceil(config.tick_seconds * 2))))
@@ -109,10 +119,16 @@ class LocalStack:
         self._server: Any = None
         self._server_thread: threading.Thread | None = None
         self._pump: Any = None
+        self._gateway: Any = None
 
     def start(self) -> None:
         config = self.config
-        for port, what in ((config.aws_port, "VIGIL_AWS_PORT"), (config.api_port, "VIGIL_API_PORT")):
+        ports = (
+            (config.aws_port, "VIGIL_AWS_PORT"),
+            (config.api_port, "VIGIL_API_PORT"),
+            (config.ws_port, "VIGIL_WS_PORT"),
+        )
+        for port, what in ports:
             if not _port_free(config.host, port):
                 raise SystemExit(f"port {port} is in use; stop what uses it or set {what}")
         stage_environment(config, os.environ)
@@ -140,6 +156,7 @@ class LocalStack:
 
         from app import app
         from infra.local.pump import EventPump
+        from infra.local.websocket_gateway import LocalWebsocketGateway
 
         chalice_config = Config(
             chalice_stage="local",
@@ -157,6 +174,8 @@ class LocalStack:
             app, endpoint_url=config.aws_endpoint, region=REGION, tick_seconds=config.tick_seconds
         )
         self._pump.start()
+        self._gateway = LocalWebsocketGateway(app, host=config.host, port=config.ws_port, region=REGION)
+        self._gateway.start()
         self._announce(deployed.tables, app)
 
     def _announce(self, tables: dict[str, str], app: Any) -> None:
@@ -167,6 +186,7 @@ class LocalStack:
             "Vigil local stack is up",
             f"  API              {config.api_url}   (try {config.api_url}/health)",
             f"  OpenAPI          {config.api_url}/openapi.json",
+            f"  WebSocket        {config.ws_url}   (a ticket from POST /v1/orgs/{{org_id}}/realtime/tickets)",
             f"  embedded AWS     {config.aws_endpoint}   (moto)",
             f"  sent email/SMS   {config.aws_endpoint}/moto-api/data.json",
             f"  tables           {', '.join(sorted(tables.values()))}",
@@ -177,6 +197,8 @@ class LocalStack:
         print("\n".join(lines), flush=True)
 
     def stop(self) -> None:
+        if self._gateway is not None:
+            self._gateway.stop()
         if self._pump is not None:
             self._pump.stop()
         if self._server is not None:
@@ -188,7 +210,7 @@ class LocalStack:
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    for noisy in ("botocore", "boto3", "pynamodb", "urllib3"):
+    for noisy in ("botocore", "boto3", "pynamodb", "urllib3", "vigil.websockets"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     stack = LocalStack(read_config(os.environ))
     stopping = threading.Event()

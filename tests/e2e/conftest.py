@@ -18,17 +18,25 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
 class LocalStack:
-    def __init__(self, api_url: str, aws_url: str, process: subprocess.Popen) -> None:
+    def __init__(self, api_url: str, aws_url: str, process: subprocess.Popen, ws_url: str = "") -> None:
         self.log_path: Path | None = None
         self.api_url = api_url
         self.aws_url = aws_url
+        self.ws_url = ws_url
         self.process = process
 
     def url(self, path: str) -> str:
         return f"{self.api_url}{path}"
 
     def emails_to(self, address: str) -> list[dict]:
-        data = requests.get(f"{self.aws_url}/moto-api/data.json", timeout=10).json()
+        # moto serializes every backend for this page while the stack's threads keep writing, and
+        # now and then fails with a 500 (a dict changed size): ask again.
+        for _ in range(5):
+            reply = requests.get(f"{self.aws_url}/moto-api/data.json", timeout=10)
+            if reply.status_code == 200:
+                break
+            time.sleep(0.2)
+        data = reply.json()
         return [m for m in data["ses"]["Message"] if address in m["destinations"]["ToAddresses"]]
 
     def account(self) -> dict[str, str]:
@@ -69,12 +77,13 @@ def wait_for(condition, *, seconds: float, what: str, every: float = 0.25):
 
 
 def start_stack(extra_env: dict[str, str] | None = None) -> LocalStack:
-    api_port, aws_port = _free_port(), _free_port()
+    api_port, aws_port, ws_port = _free_port(), _free_port(), _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIGIL_", "AWS_"))}
     env.update(
         {
             "VIGIL_API_PORT": str(api_port),
             "VIGIL_AWS_PORT": str(aws_port),
+            "VIGIL_WS_PORT": str(ws_port),
             "VIGIL_BCRYPT_ROUNDS": "4",
             "VIGIL_TICK_SECONDS": "1",
             "VIGIL_MIN_INTERVAL_SECONDS": "1",
@@ -91,7 +100,12 @@ def start_stack(extra_env: dict[str, str] | None = None) -> LocalStack:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    stack = LocalStack(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{aws_port}", process)
+    stack = LocalStack(
+        f"http://127.0.0.1:{api_port}",
+        f"http://127.0.0.1:{aws_port}",
+        process,
+        ws_url=f"ws://127.0.0.1:{ws_port}",
+    )
     stack.log_path = Path(log.name)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

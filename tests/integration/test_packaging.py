@@ -105,3 +105,51 @@ def test_api_gateway_throttling_answers_503_with_retry_after_never_429(packaged)
     assert throttled["responseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
     body = json.loads(throttled["responseTemplates"]["application/json"])
     assert body["Code"] == "ServiceUnavailableError"
+
+
+def test_the_websocket_api_its_tables_and_a_push_policy_scoped_to_it(packaged):
+    template = _load(packaged / "sam.yaml")
+    resources = template["Resources"]
+    (api,) = [r for r in resources.values() if r["Type"] == "AWS::ApiGatewayV2::Api"]
+    assert api["Properties"]["ProtocolType"] == "WEBSOCKET"
+    for table in ("RealtimeConnectionsTable", "OrgEventsTable"):
+        ttl = resources[table]["Properties"]["TimeToLiveSpecification"]
+        assert ttl == {"AttributeName": "expires_at", "Enabled": True}
+    for table in ("ServicesTable", "IncidentEventsTable", "IncidentsTable"):
+        assert resources[table]["Properties"]["StreamSpecification"]["StreamViewType"]
+
+    policy = resources["RealtimePushPolicy"]["Properties"]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Action"] == ["execute-api:ManageConnections"]
+    assert statement["Resource"] == {
+        "Fn::Sub": "arn:aws:execute-api:${AWS::Region}:${AWS::AccountId}:${WebsocketAPI}/api/*"
+    }
+    roles = {role["Ref"] for role in policy["Roles"]}
+    assert roles == {
+        "PublishIncidentChangesRole",
+        "PublishServiceChangesRole",
+        "PublishTimelineChangesRole",
+        "WebsocketMessageRole",
+    }
+    assert all(resources[role]["Type"] == "AWS::IAM::Role" for role in roles)
+
+
+def test_the_publishers_read_their_streams_with_partial_batches_and_know_the_api_id(packaged):
+    resources = _load(packaged / "sam.yaml")["Resources"]
+    for function, table in (
+        ("PublishIncidentChanges", "IncidentsTable"),
+        ("PublishServiceChanges", "ServicesTable"),
+        ("PublishTimelineChanges", "IncidentEventsTable"),
+    ):
+        properties = resources[function]["Properties"]
+        assert properties["Environment"]["Variables"]["VIGIL_WEBSOCKET_API_ID"] == {"Ref": "WebsocketAPI"}
+        source = properties["Events"][f"{function}DynamodbEventSource"]["Properties"]
+        assert source["Stream"] == {"Fn::GetAtt": [table, "StreamArn"]}
+        assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert source["BisectBatchOnFunctionError"] is True
+        assert (
+            source["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+            == "RealtimeStreamFailureQueue"
+        )
+    api_env = resources["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert api_env["VIGIL_WEBSOCKET_API_ID"] == {"Ref": "WebsocketAPI"}

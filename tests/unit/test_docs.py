@@ -20,6 +20,7 @@ README_SECTIONS = [
     "Incident response",
     "Alert ingest (integrations)",
     "Incident categories",
+    "Real-time events",
     "Configuration",
     "Architecture",
     "Deploying to AWS",
