@@ -262,11 +262,13 @@ def _record_login_failure(email: str, throttle: LoginThrottle, *, now: int) -> N
         failures_before_delay=settings.login_failures_before_delay,
         max_delay_seconds=settings.login_max_delay_seconds,
     )
+    # `now` is a whole second already begun: one more makes every wait last at least `wait` seconds.
+    retry_at = now + wait + 1 if wait else now
     throttle.update(
         actions=[
             LoginThrottle.failures.set(failures),
-            LoginThrottle.retry_at.set(now + wait),
-            LoginThrottle.expires_at.set(now + max(settings.login_window_seconds, wait)),
+            LoginThrottle.retry_at.set(retry_at),
+            LoginThrottle.expires_at.set(max(now + settings.login_window_seconds, retry_at)),
         ]
     )
     _count_in_window(
