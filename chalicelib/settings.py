@@ -40,8 +40,11 @@ class Settings:
     reset_token_ttl_seconds: int
     invitation_ttl_seconds: int
     bcrypt_rounds: int
-    login_max_failures: int
-    login_lockout_seconds: int
+    # Failed logins are throttled per (email, client address), with a ceiling per email:
+    login_failures_before_delay: int  # failures in a row from one address that cost no wait
+    login_max_delay_seconds: int  # the wait doubles from 1 s with each further failure, up to this
+    login_window_seconds: int  # an address's failures are forgotten this long after its last one
+    login_email_max_failures: int  # failures per email from all addresses within one window
     require_business_email: bool
 
     email_from: str
@@ -95,8 +98,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         reset_token_ttl_seconds=_int(env, "VIGIL_RESET_TOKEN_TTL_SECONDS", 3600),
         invitation_ttl_seconds=_int(env, "VIGIL_INVITATION_TTL_SECONDS", 14 * 86400),
         bcrypt_rounds=_int(env, "VIGIL_BCRYPT_ROUNDS", 12),
-        login_max_failures=_int(env, "VIGIL_LOGIN_MAX_FAILURES", 5),
-        login_lockout_seconds=_int(env, "VIGIL_LOGIN_LOCKOUT_SECONDS", 900),
+        login_failures_before_delay=_int(env, "VIGIL_LOGIN_FAILURES_BEFORE_DELAY", 5),
+        login_max_delay_seconds=_int(env, "VIGIL_LOGIN_MAX_DELAY_SECONDS", 900),
+        login_window_seconds=_int(env, "VIGIL_LOGIN_WINDOW_SECONDS", 3600),
+        login_email_max_failures=_int(env, "VIGIL_LOGIN_EMAIL_MAX_FAILURES", 100),
         require_business_email=_flag(env.get("VIGIL_REQUIRE_BUSINESS_EMAIL")),
         email_from=env.get("VIGIL_EMAIL_FROM", "vigil@example.com"),
         min_interval_seconds=_int(env, "VIGIL_MIN_INTERVAL_SECONDS", 30),

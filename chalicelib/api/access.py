@@ -11,7 +11,7 @@ from chalicelib.api.http import is_plausible_id
 from chalicelib.domain.errors import NotFound, NotPermitted, Unauthenticated
 from chalicelib.domain.roles import Role
 from chalicelib.security.tokens import read_access_token
-from chalicelib.usecases import orgs
+from chalicelib.usecases import orgs, users
 
 
 @dataclass(frozen=True)
@@ -22,12 +22,19 @@ class Actor:
 
 
 def require_user(request: Request) -> str:
-    """The user id of a valid bearer access token, else 401."""
+    """The user id of a valid bearer access token whose login is still live, else 401."""
     header = str(request.headers.get("authorization") or "")
     scheme, _, token = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("send 'Authorization: Bearer <access_token>'")
-    return read_access_token(token.strip(), secret=jwt_secret()).user_id
+    return users.session_user(read_access_token(token.strip(), secret=jwt_secret()))
+
+
+def client_address(request: Request) -> str:
+    """The caller's address as API Gateway saw the connection (``requestContext.identity.sourceIp``;
+    the local stack fills it the same way). Headers like X-Forwarded-For are the caller's to forge."""
+    identity = (request.context or {}).get("identity") or {}
+    return str(identity.get("sourceIp") or "unknown")
 
 
 def require_member(request: Request, org_id: str, *, min_role: Role = Role.VIEWER) -> Actor:

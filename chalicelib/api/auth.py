@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
+from chalicelib.api.access import client_address
 from chalicelib.api.fields import Email, Name, Password, RequestModel, ResponseModel
 from chalicelib.api.http import VigilBlueprint, parse_body
 from chalicelib.usecases import auth
@@ -145,7 +146,9 @@ def resend_verification() -> dict[str, Any]:
 )
 def login() -> dict[str, Any]:
     request = parse_body(bp.current_request, LoginRequest)
-    return tokens_to_api(auth.login(request.email, request.password))
+    return tokens_to_api(
+        auth.login(request.email, request.password, source_ip=client_address(bp.current_request))
+    )
 
 
 @bp.route(
@@ -204,5 +207,5 @@ def password_recovery() -> dict[str, Any]:
 )
 def reset_password() -> dict[str, Any]:
     request = parse_body(bp.current_request, ResetPasswordRequest)
-    auth.reset_password(request.token, request.new_password)
+    auth.reset_password(request.token, request.new_password, source_ip=client_address(bp.current_request))
     return {"status": "password_reset"}

@@ -1,7 +1,8 @@
-"""Rules for accounts and organizations: emails, passwords, names, slugs, codes, lockouts."""
+"""Rules for accounts and organizations: emails, passwords, names, slugs, codes, login throttling."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import unicodedata
 
@@ -13,6 +14,8 @@ NAME_MAX_CHARS = 200
 EMAIL_MAX_CHARS = 254
 VERIFICATION_CODE_TTL_SECONDS = 15 * 60
 VERIFICATION_MAX_WRONG_TRIES = 5
+# Verification codes and reset tokens that anyone can have sent to one address (the answer stays 202).
+ACCOUNT_EMAILS_PER_HOUR = 5
 
 _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@"
@@ -75,8 +78,23 @@ def check_slug(slug: str, *, field: str = "slug") -> str:
     return slug
 
 
-def lockout_remaining(*, failures: int, window_ends_at: int, now: int, max_failures: int) -> int:
-    """Seconds a login stays refused after too many failures within the window; 0 when allowed."""
-    if now >= window_ends_at or failures < max_failures:
+def login_delay_seconds(failures: int, *, failures_before_delay: int, max_delay_seconds: int) -> int:
+    """The wait before the next login from a client after `failures` failed ones in a row: none at
+    first, then 1 s doubling with each further failure (1, 2, 4, ...), capped."""
+    if failures < failures_before_delay:
         return 0
-    return window_ends_at - now
+    return min(max_delay_seconds, 2 ** min(failures - failures_before_delay, 32))
+
+
+def login_client(source_ip: str) -> str:
+    """The client a login is throttled by: its address, and for IPv6 its /64, which one subscriber
+    usually holds whole (counting single addresses would give an attacker 2**64 budgets)."""
+    try:
+        address = ipaddress.ip_address(source_ip.strip())
+    except ValueError:
+        return source_ip.strip()[:64] or "unknown"
+    if address.version == 6 and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)

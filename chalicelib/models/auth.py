@@ -2,7 +2,7 @@
 
 Every secret is stored hashed; the ``pk`` prefix names the kind of item:
 ``verify#<user_id>``, ``refresh#<sha256>``, ``family#<id>``, ``reset#<sha256>``,
-``login#<email>``.
+``throttle#<email>#<client>``, and for counters ``login#<email>`` and ``mail#<email>``.
 """
 
 from __future__ import annotations
@@ -22,8 +22,6 @@ class EmailVerification(Model):
     code_hash = UnicodeAttribute()
     wrong_tries = NumberAttribute(default=0)
     expires_at = NumberAttribute()
-    sent_at = NumberAttribute()
-    sends_this_hour = NumberAttribute(default=1)
 
     @staticmethod
     def key(user_id: str) -> str:
@@ -79,15 +77,40 @@ class PasswordReset(Model):
         return f"reset#{token_hash}"
 
 
-class LoginFailures(Model):
+class LoginThrottle(Model):
+    """Failed logins in a row for one email from one client address, and when it may try again."""
+
     class Meta:
         table_name = settings.table("auth")
         region = settings.region
 
-    pk = UnicodeAttribute(hash_key=True)  # login#<email>
-    failures = NumberAttribute(default=0)
-    expires_at = NumberAttribute()  # end of the counting window
+    pk = UnicodeAttribute(hash_key=True)  # throttle#<email>#<client>
+    failures = NumberAttribute(default=0)  # attempts judged wrong, or under way
+    retry_at = NumberAttribute(default=0)  # no attempt is judged before this second
+    expires_at = NumberAttribute()  # forgotten then (TTL), a window after the last attempt
 
     @staticmethod
-    def key(email: str) -> str:
+    def key(email: str, client: str) -> str:
+        return f"throttle#{email}#{client}"
+
+
+class WindowCounter(Model):
+    """Events counted in a fixed window that starts with the first one: failed logins for an email
+    (``login#<email>``, the ceiling over all addresses) and account emails sent to an address
+    (``mail#<email>``)."""
+
+    class Meta:
+        table_name = settings.table("auth")
+        region = settings.region
+
+    pk = UnicodeAttribute(hash_key=True)
+    events = NumberAttribute(default=0)
+    expires_at = NumberAttribute()  # end of the window, and the TTL
+
+    @staticmethod
+    def failed_logins_key(email: str) -> str:
         return f"login#{email}"
+
+    @staticmethod
+    def account_emails_key(email: str) -> str:
+        return f"mail#{email}"

@@ -7,7 +7,9 @@ value is claimed by putting ``email#<address>`` or ``slug#<slug>`` into
 
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
+from typing import Any
+
+from pynamodb.attributes import BooleanAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
 from chalicelib.settings import settings
@@ -24,8 +26,11 @@ class User(Model):
     password_hash = UnicodeAttribute()
     email_verified = BooleanAttribute(default=False)
     created_at = NumberAttribute()
-    # Refresh tokens issued before this instant are void (password change or reset).
+    # Epoch milliseconds: tokens, access and refresh, issued before it are void (password change or reset).
     sessions_valid_after = NumberAttribute(default=0)
+    # Logins ended by logout: {login id: ended at (epoch seconds)}, kept while an access token of
+    # that login could still be presented. Every authenticated request reads these two attributes.
+    ended_sessions = MapAttribute[str, Any](default=dict)
 
 
 class UniqueClaim(Model):

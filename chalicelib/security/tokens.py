@@ -14,12 +14,14 @@ from chalicelib.domain.errors import Unauthenticated
 ISSUER = "vigil"
 ALGORITHM = "HS256"
 MIN_SECRET_BYTES = 32
+ACCESS_TOKEN_LEEWAY_SECONDS = 5  # clock skew allowed on exp
 
 
 @dataclass(frozen=True)
 class AccessClaims:
     user_id: str
-    issued_at: int
+    session_id: str  # the login (refresh token family) the token was issued to
+    issued_at_ms: int  # `iat` is whole seconds, too coarse to order a token and a password change
     expires_at: int
 
 
@@ -30,10 +32,13 @@ def _check_secret(secret: str) -> bytes:
     return key
 
 
-def issue_access_token(user_id: str, *, secret: str, now: int, ttl_seconds: int) -> str:
+def issue_access_token(user_id: str, *, session_id: str, secret: str, now_ms: int, ttl_seconds: int) -> str:
+    now = now_ms // 1000
     claims = {
         "sub": user_id,
+        "sid": session_id,
         "iat": now,
+        "iat_ms": now_ms,
         "nbf": now,
         "exp": now + ttl_seconds,
         "iss": ISSUER,
@@ -50,16 +55,27 @@ def read_access_token(token: str, *, secret: str) -> AccessClaims:
             _check_secret(secret),
             algorithms=[ALGORITHM],
             issuer=ISSUER,
-            options={"require": ["exp", "iat", "sub", "iss"]},
-            leeway=5,
+            options={"require": ["exp", "iat", "sub", "iss", "sid"]},
+            leeway=ACCESS_TOKEN_LEEWAY_SECONDS,
         )
     except jwt.ExpiredSignatureError as exc:
         raise Unauthenticated("access token expired") from exc
     except jwt.PyJWTError as exc:
         raise Unauthenticated("invalid access token") from exc
-    if claims.get("typ") != "access" or not isinstance(claims.get("sub"), str):
+    issued_at_ms = claims.get("iat_ms")
+    if (
+        claims.get("typ") != "access"
+        or not isinstance(claims.get("sub"), str)
+        or not isinstance(claims.get("sid"), str)
+        or not isinstance(issued_at_ms, int)
+    ):
         raise Unauthenticated("invalid access token")
-    return AccessClaims(user_id=claims["sub"], issued_at=int(claims["iat"]), expires_at=int(claims["exp"]))
+    return AccessClaims(
+        user_id=claims["sub"],
+        session_id=claims["sid"],
+        issued_at_ms=issued_at_ms,
+        expires_at=int(claims["exp"]),
+    )
 
 
 def new_opaque_token() -> str:

@@ -1,4 +1,4 @@
-"""Accounts: signup, email verification, login with lockout, token rotation, password recovery."""
+"""Accounts: signup, email verification, throttled login, token rotation, logout, password recovery."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from chalicelib.adapters import mailer
 from chalicelib.adapters.secrets import jwt_secret
 from chalicelib.domain import messages
 from chalicelib.domain.accounts import (
+    ACCOUNT_EMAILS_PER_HOUR,
     VERIFICATION_CODE_TTL_SECONDS,
     VERIFICATION_MAX_WRONG_TRIES,
     check_password,
-    lockout_remaining,
+    login_client,
+    login_delay_seconds,
     normalize_email,
 )
 from chalicelib.domain.clock import now_seconds
@@ -25,10 +27,11 @@ from chalicelib.domain.errors import Conflict, InvalidInput, NotPermitted, Throt
 from chalicelib.domain.ids import new_id
 from chalicelib.models.auth import (
     EmailVerification,
-    LoginFailures,
+    LoginThrottle,
     PasswordReset,
     RefreshFamily,
     RefreshToken,
+    WindowCounter,
 )
 from chalicelib.models.users import UniqueClaim, User
 from chalicelib.security.passwords import hash_password, verify_password
@@ -43,11 +46,13 @@ from chalicelib.security.tokens import (
 from chalicelib.settings import settings
 from chalicelib.usecases import orgs
 from chalicelib.usecases.dynamo import condition_failed, transaction_connection
-from chalicelib.usecases.users import find_user_by_email
+from chalicelib.usecases.users import end_session, find_user_by_email
 
 logger = Logger(service="vigil", child=True, level=settings.log_level)
 
-MAX_VERIFICATION_EMAILS_PER_HOUR = 10
+# A login attempt under way holds the next one from the same client back this long at most (it
+# clears as soon as the attempt is judged); longer than judging takes, short if a Lambda dies.
+LOGIN_ATTEMPT_HOLD_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -84,24 +89,61 @@ def signup(email: str, password: str, name: str | None) -> User:
         if condition_failed(exc):
             raise Conflict("is already registered", field="email") from exc
         raise
-    _send_verification_code(user, now=now, sends_this_hour=1)
+    _send_verification_code(user, now=now)
     orgs.accept_invitations(user, now=now)
     logger.info("user signed up", extra={"user_id": user.user_id})
     return user
 
 
-def _send_verification_code(user: User, *, now: int, sends_this_hour: int) -> None:
+def _send_verification_code(user: User, *, now: int) -> None:
     code = new_verification_code()
     EmailVerification(
         EmailVerification.key(user.user_id),
         code_hash=hash_verification_code(code, user_id=user.user_id, secret=jwt_secret()),
         wrong_tries=0,
         expires_at=now + VERIFICATION_CODE_TTL_SECONDS,
-        sent_at=now,
-        sends_this_hour=sends_this_hour,
     ).save()
     message = messages.verification_email(user.email, code, minutes=VERIFICATION_CODE_TTL_SECONDS // 60)
     _deliver(message, what="verification code", user_id=user.user_id)
+
+
+def _count_in_window(key: str, *, limit: int, window_seconds: int, now: int) -> bool:
+    """Counts one event in ``key``'s window unless ``limit`` are counted there already; True when
+    counted. Both writes are conditional, so concurrent requests never count past the limit."""
+    try:
+        WindowCounter(key).update(
+            actions=[WindowCounter.events.add(1)],
+            condition=(WindowCounter.expires_at > now) & (WindowCounter.events < limit),
+        )
+        return True
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise
+    # No window open (none yet, or the last one ended), or the limit is reached: only the first
+    # of these may start a new window.
+    try:
+        WindowCounter(key, events=1, expires_at=now + window_seconds).save(
+            condition=WindowCounter.pk.does_not_exist() | (WindowCounter.expires_at <= now)
+        )
+        return True
+    except PutError as exc:
+        if not condition_failed(exc):
+            raise
+        return False
+
+
+def _may_email_account(email: str, *, what: str) -> bool:
+    """Verification codes and reset tokens to one address share one hourly budget, so nobody can
+    bomb an inbox through the answers that stay 202."""
+    allowed = _count_in_window(
+        WindowCounter.account_emails_key(email),
+        limit=ACCOUNT_EMAILS_PER_HOUR,
+        window_seconds=3600,
+        now=now_seconds(),
+    )
+    if not allowed:
+        logger.warning("hourly account email limit reached for an address", extra={"what": what})
+    return allowed
 
 
 def _deliver(message: messages.EmailMessage, *, what: str, user_id: str | None = None) -> None:
@@ -149,72 +191,98 @@ def resend_verification(email: str) -> None:
     """Always answers the same way, so it cannot tell who has an account."""
     email = normalize_email(email)
     user = find_user_by_email(email)
-    if user is None or user.email_verified:
+    if user is None or user.email_verified or not _may_email_account(email, what="verification code"):
         return
-    now = now_seconds()
-    sends_this_hour = 1
-    try:
-        previous = EmailVerification.get(EmailVerification.key(user.user_id), consistent_read=True)
-        if now - previous.sent_at < 3600:
-            sends_this_hour = int(previous.sends_this_hour) + 1
-    except DoesNotExist:
-        pass
-    if sends_this_hour > MAX_VERIFICATION_EMAILS_PER_HOUR:
-        logger.warning("verification resend limit reached", extra={"user_id": user.user_id})
-        return
-    _send_verification_code(user, now=now, sends_this_hour=sends_this_hour)
+    _send_verification_code(user, now=now_seconds())
 
 
-def login(email: str, password: str) -> TokenPair:
+def login(email: str, password: str, *, source_ip: str) -> TokenPair:
+    """Failed logins slow down the client that makes them (``email`` from ``source_ip``) with
+    growing waits, so an attacker's failures do not lock the owner out from another address; a
+    much higher ceiling per email bounds guesses spread over many addresses."""
     email = normalize_email(email)
     now = now_seconds()
-    failures = _login_failures(email)
-    if failures is not None:
-        wait = lockout_remaining(
-            failures=int(failures.failures),
-            window_ends_at=int(failures.expires_at),
-            now=now,
-            max_failures=settings.login_max_failures,
-        )
-        if wait:
-            raise Throttled(
-                "too many failed logins for this email; try again later", retry_after_seconds=wait
-            )
+    _refuse_at_email_ceiling(email, now=now)
+    throttle = _claim_login_attempt(email, login_client(source_ip), now=now)
     user = find_user_by_email(email)
+    # An unknown email is verified against a dummy hash of the same cost: both answers take as long.
     if not verify_password(password, user.password_hash if user else None) or user is None:
-        _record_login_failure(email, now=now)
+        _record_login_failure(email, throttle, now=now)
         raise Unauthenticated("invalid email or password")
+    throttle.delete()
     if not user.email_verified:
         raise NotPermitted("is not verified yet; enter the code we emailed you", field="email")
-    if failures is not None:
-        failures.delete()
     return _start_session(user)
 
 
-def _login_failures(email: str) -> LoginFailures | None:
+def _refuse_at_email_ceiling(email: str, *, now: int) -> None:
     try:
-        return LoginFailures.get(LoginFailures.key(email), consistent_read=True)
+        failed = WindowCounter.get(WindowCounter.failed_logins_key(email), consistent_read=True)
     except DoesNotExist:
-        return None
+        return
+    if failed.expires_at > now and failed.events >= settings.login_email_max_failures:
+        raise Throttled(
+            "too many failed logins for this email; try again later",
+            retry_after_seconds=int(failed.expires_at) - now,
+        )
 
 
-def _record_login_failure(email: str, *, now: int) -> None:
-    key = LoginFailures.key(email)
+def _claim_login_attempt(email: str, client: str, *, now: int) -> LoginThrottle:
+    """Counts the attempt before judging it, so concurrent guesses from one client are judged one
+    at a time and each waits out the delay the previous failures earned."""
+    throttle = LoginThrottle(LoginThrottle.key(email, client))
     try:
-        LoginFailures(key).update(
-            actions=[LoginFailures.failures.add(1)],
-            condition=LoginFailures.expires_at > now,
+        throttle.update(
+            actions=[
+                LoginThrottle.failures.add(1),
+                LoginThrottle.retry_at.set(now + LOGIN_ATTEMPT_HOLD_SECONDS),
+                # Kept as it was, so the judgement below can tell a stale count from a live one.
+                LoginThrottle.expires_at.set(LoginThrottle.expires_at | now + settings.login_window_seconds),
+            ],
+            condition=LoginThrottle.retry_at.does_not_exist() | (LoginThrottle.retry_at <= now),
         )
     except UpdateError as exc:
         if not condition_failed(exc):
             raise
-        # No counting window open (none yet, or the last one ended): start one.
-        LoginFailures(key, failures=1, expires_at=now + settings.login_lockout_seconds).save()
+        try:
+            retry_at = int(LoginThrottle.get(throttle.pk, consistent_read=True).retry_at)
+        except DoesNotExist:
+            retry_at = now + 1
+        raise Throttled(
+            "too many failed logins from this address; try again later", retry_after_seconds=retry_at - now
+        ) from exc
+    return throttle
+
+
+def _record_login_failure(email: str, throttle: LoginThrottle, *, now: int) -> None:
+    earlier = int(throttle.failures) - 1 if throttle.expires_at > now else 0
+    failures = earlier + 1
+    wait = login_delay_seconds(
+        failures,
+        failures_before_delay=settings.login_failures_before_delay,
+        max_delay_seconds=settings.login_max_delay_seconds,
+    )
+    # `now` is a whole second already begun: one more makes every wait last at least `wait` seconds.
+    retry_at = now + wait + 1 if wait else now
+    throttle.update(
+        actions=[
+            LoginThrottle.failures.set(failures),
+            LoginThrottle.retry_at.set(retry_at),
+            LoginThrottle.expires_at.set(max(now + settings.login_window_seconds, retry_at)),
+        ]
+    )
+    _count_in_window(
+        WindowCounter.failed_logins_key(email),
+        limit=settings.login_email_max_failures,
+        window_seconds=settings.login_window_seconds,
+        now=now,
+    )
 
 
 def _start_session(user: User, family_id: str | None = None) -> TokenPair:
-    now = now_seconds()
-    refresh_expires_at = now + settings.refresh_token_ttl_seconds
+    """Tokens for one login (the refresh family); the access token names it, so logout ends it."""
+    issued_ms = _now_ms()
+    refresh_expires_at = issued_ms // 1000 + settings.refresh_token_ttl_seconds
     if family_id is None:
         family_id = new_id()
         RefreshFamily(
@@ -225,11 +293,15 @@ def _start_session(user: User, family_id: str | None = None) -> TokenPair:
         RefreshToken.key(hash_token(refresh_token)),
         user_id=user.user_id,
         family_id=family_id,
-        issued_at=_now_ms(),
+        issued_at=issued_ms,
         expires_at=refresh_expires_at,
     ).save(condition=RefreshToken.pk.does_not_exist())
     access_token = issue_access_token(
-        user.user_id, secret=jwt_secret(), now=now, ttl_seconds=settings.access_token_ttl_seconds
+        user.user_id,
+        session_id=family_id,
+        secret=jwt_secret(),
+        now_ms=issued_ms,
+        ttl_seconds=settings.access_token_ttl_seconds,
     )
     return TokenPair(
         access_token=access_token, refresh_token=refresh_token, expires_in=settings.access_token_ttl_seconds
@@ -264,6 +336,7 @@ def refresh(refresh_token: str) -> TokenPair:
 
 
 def logout(refresh_token: str) -> None:
+    """Ends the login of this refresh token: its chain of refresh tokens and its access tokens."""
     try:
         token = RefreshToken.get(RefreshToken.key(hash_token(refresh_token)), consistent_read=True)
     except DoesNotExist:
@@ -271,13 +344,14 @@ def logout(refresh_token: str) -> None:
     RefreshFamily(RefreshFamily.key(token.family_id)).update(
         actions=[RefreshFamily.revoked.set(True)],
     )
+    end_session(token.user_id, token.family_id, now=now_seconds())
 
 
 def request_password_reset(email: str) -> None:
     """Answers the same whether or not the email has an account."""
     email = normalize_email(email)
     user = find_user_by_email(email)
-    if user is None:
+    if user is None or not _may_email_account(email, what="password reset"):
         return
     token = new_opaque_token()
     now = now_seconds()
@@ -299,7 +373,7 @@ def request_password_reset(email: str) -> None:
     _deliver(message, what="password reset", user_id=user.user_id)
 
 
-def reset_password(token: str, new_password: str) -> None:
+def reset_password(token: str, new_password: str, *, source_ip: str) -> None:
     check_password(new_password, field="new_password")
     invalid = InvalidInput("is invalid, already used or expired", field="token")
     try:
@@ -329,6 +403,6 @@ def reset_password(token: str, new_password: str) -> None:
             User.sessions_valid_after.set(_now_ms()),
         ]
     )
-    stale = _login_failures(user.email)
-    if stale is not None:
-        stale.delete()
+    # The owner proved the address: their own failed logins and the ceiling no longer hold them back.
+    WindowCounter(WindowCounter.failed_logins_key(user.email)).delete()
+    LoginThrottle(LoginThrottle.key(user.email, login_client(source_ip))).delete()

@@ -12,6 +12,7 @@ Ctrl-C or SIGTERM stops everything.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -53,6 +54,20 @@ class LocalConfig:
     @property
     def ws_url(self) -> str:
         return f"ws://{self.host}:{self.ws_port}"
+
+
+def _handler_seeing_the_peer() -> Any:
+    """chalice local's request handler, but with the caller's address in
+    ``requestContext.identity.sourceIp`` as API Gateway gives it (chalice local always says
+    127.0.0.1): login throttling is keyed on it."""
+    from chalice.local import ChaliceRequestHandler
+
+    class PeerAddressRequestHandler(ChaliceRequestHandler):
+        def handle(self) -> None:
+            self.local_gateway.event_converter.LOCAL_SOURCE_IP = self.client_address[0]
+            super().handle()
+
+    return PeerAddressRequestHandler
 
 
 def read_config(env: MutableMapping[str, str]) -> LocalConfig:
@@ -165,6 +180,9 @@ class LocalStack:
         )
         # chalice local keeps the current request per thread, so its threaded server is safe here.
         self._server = create_local_server(app, chalice_config, config.host, config.api_port)
+        self._server.server.RequestHandlerClass = functools.partial(
+            _handler_seeing_the_peer(), app_object=app, config=chalice_config
+        )
         self._server_thread = threading.Thread(
             target=self._server.server.serve_forever, name="vigil-api", daemon=True
         )

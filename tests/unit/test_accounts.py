@@ -4,7 +4,8 @@ from chalicelib.domain.accounts import (
     check_password,
     check_slug,
     is_free_mail,
-    lockout_remaining,
+    login_client,
+    login_delay_seconds,
     normalize_email,
     slugify,
 )
@@ -64,7 +65,15 @@ def test_free_mail_domains():
     assert not is_free_mail("oncall@acme.io")
 
 
-def test_lockout_starts_at_the_limit_and_ends_with_the_window():
-    assert lockout_remaining(failures=4, window_ends_at=1000, now=500, max_failures=5) == 0
-    assert lockout_remaining(failures=5, window_ends_at=1000, now=500, max_failures=5) == 500
-    assert lockout_remaining(failures=9, window_ends_at=1000, now=1000, max_failures=5) == 0
+def test_login_delays_start_after_the_free_failures_and_double_up_to_the_cap():
+    delays = [login_delay_seconds(n, failures_before_delay=5, max_delay_seconds=900) for n in range(1, 18)]
+    assert delays == [0, 0, 0, 0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900, 900]
+    assert login_delay_seconds(10_000, failures_before_delay=5, max_delay_seconds=900) == 900
+
+
+def test_logins_are_throttled_per_ipv4_address_and_per_ipv6_64():
+    assert login_client("203.0.113.7") == "203.0.113.7"
+    assert login_client("::ffff:203.0.113.7") == "203.0.113.7"
+    assert login_client("2001:db8:1:2:aaaa::1") == login_client("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64"
+    assert login_client("2001:db8:1:3::1") != login_client("2001:db8:1:2::1")
+    assert login_client("") == "unknown"

@@ -19,17 +19,19 @@ SECRET = "s" * 40
 
 def test_access_tokens_round_trip_and_expire():
     now = int(time.time())
-    token = issue_access_token("user-1", secret=SECRET, now=now, ttl_seconds=60)
+    token = issue_access_token("user-1", session_id="s1", secret=SECRET, now_ms=now * 1000, ttl_seconds=60)
     claims = read_access_token(token, secret=SECRET)
     assert (claims.user_id, claims.expires_at) == ("user-1", now + 60)
-    stale = issue_access_token("user-1", secret=SECRET, now=now - 120, ttl_seconds=60)
+    stale = issue_access_token(
+        "user-1", session_id="s1", secret=SECRET, now_ms=(now - 120) * 1000, ttl_seconds=60
+    )
     with pytest.raises(Unauthenticated, match="expired"):
         read_access_token(stale, secret=SECRET)
 
 
 def test_tokens_signed_otherwise_or_with_alg_none_are_refused():
     now = int(time.time())
-    other = issue_access_token("user-1", secret="o" * 40, now=now, ttl_seconds=60)
+    other = issue_access_token("user-1", session_id="s1", secret="o" * 40, now_ms=now * 1000, ttl_seconds=60)
     with pytest.raises(Unauthenticated):
         read_access_token(other, secret=SECRET)
     unsigned = jwt.encode(
@@ -41,7 +43,7 @@ def test_tokens_signed_otherwise_or_with_alg_none_are_refused():
 
 def test_a_short_secret_is_a_configuration_error():
     with pytest.raises(RuntimeError, match="32 bytes"):
-        issue_access_token("u", secret="short", now=0, ttl_seconds=1)
+        issue_access_token("u", session_id="s1", secret="short", now_ms=0, ttl_seconds=1)
 
 
 def test_verification_codes_are_six_digits_and_hashed_per_user():
