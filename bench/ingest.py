@@ -48,7 +48,7 @@ def main() -> dict[str, float]:
         import boto3
 
         from chalicelib.adapters import alert_queue
-        from chalicelib.usecases import alerts, integrations
+        from chalicelib.usecases import alert_handling, alert_taking, integrations
         from infra.local.metering import dynamodb_reads, dynamodb_writes, metered
 
         created = integrations.create_integration(
@@ -70,7 +70,7 @@ def main() -> dict[str, float]:
                 if not messages:
                     return handled
                 for message in messages:
-                    alerts.handle(alerts.QueuedAlert.from_json(message["Body"]))
+                    alert_handling.handle(alert_taking.QueuedAlert.from_json(message["Body"]))
                     handled += 1
                 sqs.delete_message_batch(
                     QueueUrl=alert_queue.queue_url(),
@@ -92,8 +92,8 @@ def main() -> dict[str, float]:
             if count == 10:
                 body["alerts"] = [{**a, "fingerprint": f"a{a['fingerprint'][1:]}"} for a in body["alerts"]]
             with metered() as request:
-                source = alerts.authenticate(created.key)
-                alerts.take_native(source, body)
+                source = alert_taking.authenticate(created.key)
+                alert_taking.take_native(source, body)
             with metered() as consumer:
                 handled = consume()
             assert handled == count, (label, handled)

@@ -16,7 +16,7 @@ from chalicelib.api.fields import RequestModel, ResponseModel
 from chalicelib.api.http import VigilBlueprint, json_body
 from chalicelib.domain.alerts import pagerduty
 from chalicelib.domain.errors import InvalidInput
-from chalicelib.usecases import alerts
+from chalicelib.usecases import alert_taking
 
 bp = VigilBlueprint(__name__)
 TAGS = ("alert ingest",)
@@ -70,8 +70,8 @@ class EventProcessed(ResponseModel):
 )
 def take_alerts(key: str) -> dict[str, Any]:
     request = bp.current_request
-    integration = alerts.authenticate(key)
-    accepted = alerts.take_native(
+    integration = alert_taking.authenticate(key)
+    accepted = alert_taking.take_native(
         integration,
         json_body(request),
         sns_message_type=request.headers.get("x-amz-sns-message-type"),
@@ -103,7 +103,7 @@ def enqueue() -> dict[str, Any] | Response:
         problems += invalid.errors
     if problems or not isinstance(routing_key, str):
         return _invalid("invalid event", "Event object is invalid", problems)
-    accepted = alerts.accept(alerts.authenticate(routing_key), [alert])
+    accepted = alert_taking.accept(alert_taking.authenticate(routing_key), [alert])
     return {"status": "success", "message": "Event processed", "dedup_key": accepted.dedup_keys[0]}
 
 

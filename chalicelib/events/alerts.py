@@ -11,7 +11,7 @@ from chalice.app import SQSEvent
 
 from chalicelib.adapters.alert_queue import QUEUE_NAME
 from chalicelib.settings import settings
-from chalicelib.usecases import alerts
+from chalicelib.usecases import alert_handling, alert_taking
 
 bp = Blueprint(__name__)
 
@@ -28,7 +28,8 @@ def alert_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     (FIFO: nothing about that key may overtake it); other keys' messages go on."""
 
     def handle(record: SQSRecord) -> None:
-        alerts.handle(alerts.QueuedAlert.from_json(record.body))  # ValueError: poison, to the DLQ
+        # ValueError: poison, to the DLQ
+        alert_handling.handle(alert_taking.QueuedAlert.from_json(record.body))
 
     processor = SqsFifoPartialProcessor(skip_group_on_error=True)
     # A batch whose every record failed is reported like any other rather than raised.

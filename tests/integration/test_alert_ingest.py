@@ -9,7 +9,7 @@ import pytest
 
 from chalicelib.adapters import alert_queue as alert_queue_adapter
 from chalicelib.models.integrations import AlertDedup
-from chalicelib.usecases import alerts
+from chalicelib.usecases import alert_taking
 
 
 @pytest.fixture
@@ -101,11 +101,11 @@ def test_triggers_taken_before_the_consumer_runs_agree_on_one_incident(api, org,
 
 def test_a_concurrent_claim_for_the_same_key_yields_the_winners_incident(api, org, integration):
     created = integration()
-    source = alerts.authenticate(created["key"])
-    group = alerts.dedup_id(source.integration_id, "raced")
-    winner = alerts._claim(source, group, "raced", previous=None, now=1)
+    source = alert_taking.authenticate(created["key"])
+    group = alert_taking.dedup_id(source.integration_id, "raced")
+    winner = alert_taking._claim(source, group, "raced", previous=None, now=1)
     # A second request that read "no claim" before the winner wrote: its condition fails.
-    assert alerts._claim(source, group, "raced", previous=None, now=1) == winner
+    assert alert_taking._claim(source, group, "raced", previous=None, now=1) == winner
     assert AlertDedup.get(group).incident_id == winner
 
 
