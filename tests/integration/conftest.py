@@ -15,6 +15,7 @@ import pytest
 from chalice.test import Client
 from moto.server import ThreadedMotoServer
 
+from infra.local.moto_locks import serialize_dynamodb
 from infra.local.resources import DeployedStack, deploy
 from tests.conftest import MOTO_ENDPOINT, MOTO_PORT
 
@@ -22,6 +23,7 @@ from tests.conftest import MOTO_ENDPOINT, MOTO_PORT
 @pytest.fixture(scope="session")
 def moto_endpoint():
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    serialize_dynamodb()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=MOTO_PORT, verbose=False)
     server.start()
     yield MOTO_ENDPOINT
