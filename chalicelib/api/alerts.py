@@ -1,8 +1,9 @@
 """Alert ingest: ``/v1/alerts/{key}`` (each integration type's native payload) and ``/v2/enqueue``
 (PagerDuty Events API v2, so PagerDuty clients work by changing only the URL).
 
-No bearer token: the integration key authenticates. Both answer 202 once the alerts are queued;
-a request we cannot take now is 503 (retried by every sender), never 429.
+No bearer token: the integration key authenticates. Both answer 202 once the alerts are queued,
+within a second whatever their number (incidents are opened or grouped right after); a request we
+cannot take now is 503 (retried by every sender), never 429.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ TAGS = ("alert ingest",)
 
 class AlertsAccepted(ResponseModel):
     status: Literal["accepted"]
-    incident_ids: list[str] = Field(description="The incidents these alerts open, group into or close")
     dedup_keys: list[str] = Field(description="One per alert of the payload, generated when it had none")
 
 
@@ -76,7 +76,7 @@ def take_alerts(key: str) -> dict[str, Any]:
         json_body(request),
         sns_message_type=request.headers.get("x-amz-sns-message-type"),
     )
-    return {"status": "accepted", "incident_ids": accepted.incident_ids, "dedup_keys": accepted.dedup_keys}
+    return {"status": "accepted", "dedup_keys": accepted.dedup_keys}
 
 
 @bp.route(

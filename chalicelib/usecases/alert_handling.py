@@ -2,7 +2,7 @@
 
 One alert at a time per dedup key, in arrival order. Each alert has an event id; its timeline entry
 is written under that id with a condition, so a message delivered twice changes nothing the second
-time. How alerts reach the queue is alert_taking.
+time. How alerts reach the queue: alert_taking, then alert_routing.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from chalicelib.models.incidents import Incident, IncidentEvent
 from chalicelib.models.integrations import AlertDedup
 from chalicelib.settings import settings
 from chalicelib.usecases import escalation, incidents
-from chalicelib.usecases.alert_taking import MAX_CLAIM_ATTEMPTS, QueuedAlert, claim_item, dedup_id
+from chalicelib.usecases.alert_routing import MAX_CLAIM_ATTEMPTS, QueuedAlert, claim_item, dedup_id
 from chalicelib.usecases.classification import categorize
 from chalicelib.usecases.dynamo import condition_failed, transaction_connection
 

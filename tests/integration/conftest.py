@@ -383,14 +383,27 @@ def sms_sent_to(number: str) -> list[str]:
 
 
 class AlertQueue(ProbeQueue):
-    """The FIFO alert queue; ``run_consumer`` hands what is waiting to the alerts consumer."""
+    """The FIFO alert queue behind the intake queue: ``run_router`` routes what requests took onto
+    it, ``run_consumer`` routes and then hands what is waiting to the alerts consumer."""
+
+    def __init__(self, url: str, intake_url: str) -> None:
+        super().__init__(url)
+        self.intake = ProbeQueue(intake_url)
+
+    def run_router(self, *, rounds: int = 10) -> list[dict]:
+        from chalicelib.events.alerts import intake_batch
+
+        return self.intake.drain(intake_batch, rounds=rounds)
 
     def run_consumer(self, *, rounds: int = 10) -> list[dict]:
         from chalicelib.events.alerts import alert_batch
 
+        self.run_router(rounds=rounds)
         return self.drain(alert_batch, rounds=rounds)
 
 
 @pytest.fixture(scope="session")
 def alert_queue(stack) -> AlertQueue:
-    return AlertQueue(stack.queue_urls["vigil-test-alerts.fifo"])
+    return AlertQueue(
+        stack.queue_urls["vigil-test-alerts.fifo"], stack.queue_urls["vigil-test-alert-intake.fifo"]
+    )
