@@ -1,7 +1,13 @@
-"""The alerts queue (FIFO): accepted alerts wait here for the consumer that opens and closes incidents.
+"""The two FIFO queues of alert ingest.
 
-The message group is the alert's dedup key, so alerts about one thing are handled one at a time and
-in the order they arrived (a resolve never overtakes its trigger), while different things proceed in
+``alert-intake.fifo``: what an ingest request took, as few messages as SQS's size limit allows (one
+for a whole notification unless it passes 256 KiB). The message group is the integration, so one
+integration's notifications are routed in the order they arrived; the deduplication id is the
+request's (SNS's message id for an SNS delivery, so a delivery SNS repeats is taken once).
+
+``alerts.fifo``: one message per alert, for the consumer that opens and closes incidents. The
+message group is the alert's dedup key, so alerts about one thing are handled one at a time and in
+the order they arrived (a resolve never overtakes its trigger), while different things proceed in
 parallel. Each message carries its own event id as deduplication id.
 """
 
@@ -19,7 +25,9 @@ from chalicelib.settings import settings
 
 MAX_BATCH_ENTRIES = 10  # SendMessageBatch's limits: ten entries...
 MAX_BATCH_BYTES = 256 * 1024  # ...and 256 KiB for all of them together
+MAX_MESSAGE_BYTES = 256 * 1024  # one message, body included
 QUEUE_NAME = "alerts.fifo"
+INTAKE_QUEUE_NAME = "alert-intake.fifo"
 # Ingest answers while the sender waits: a couple of quick retries, then 503 and the tool retries.
 _RETRIES = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
 
@@ -49,11 +57,26 @@ def queue_url() -> str:
     return str(_sqs().get_queue_url(QueueName=settings.queue(QUEUE_NAME))["QueueUrl"])
 
 
+@functools.cache
+def intake_queue_url() -> str:
+    return str(_sqs().get_queue_url(QueueName=settings.queue(INTAKE_QUEUE_NAME))["QueueUrl"])
+
+
 def send(messages: Sequence[AlertMessage]) -> None:
+    """One message per alert on the alerts queue."""
+    _send(queue_url(), messages)
+
+
+def send_intake(messages: Sequence[AlertMessage]) -> None:
+    """What one request took, on the intake queue."""
+    _send(intake_queue_url(), messages)
+
+
+def _send(url: str, messages: Sequence[AlertMessage]) -> None:
     """Sends in as few SendMessageBatch calls as the limits allow, in order."""
     for chunk in _chunks(messages):
         response = _sqs().send_message_batch(
-            QueueUrl=queue_url(),
+            QueueUrl=url,
             Entries=[
                 {
                     "Id": str(i),
@@ -66,7 +89,7 @@ def send(messages: Sequence[AlertMessage]) -> None:
         )
         failed = response.get("Failed") or []
         if failed:
-            raise NotQueued(f"SQS refused {len(failed)} alert messages: {failed[0].get('Message')}")
+            raise NotQueued(f"SQS refused {len(failed)} messages: {failed[0].get('Message')}")
 
 
 def _chunks(messages: Sequence[AlertMessage]) -> list[list[AlertMessage]]:

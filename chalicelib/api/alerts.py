@@ -1,8 +1,9 @@
 """Alert ingest: ``/v1/alerts/{key}`` (each integration type's native payload) and ``/v2/enqueue``
 (PagerDuty Events API v2, so PagerDuty clients work by changing only the URL).
 
-No bearer token: the integration key authenticates. Both answer 202 once the alerts are queued;
-a request we cannot take now is 503 (retried by every sender), never 429.
+No bearer token: the integration key authenticates. Both answer 202 once the alerts are queued,
+within a second whatever their number (incidents are opened or grouped right after); a request we
+cannot take now is 503 (retried by every sender), never 429.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from chalicelib.api.fields import RequestModel, ResponseModel
 from chalicelib.api.http import VigilBlueprint, json_body
 from chalicelib.domain.alerts import pagerduty
 from chalicelib.domain.errors import InvalidInput
-from chalicelib.usecases import alerts
+from chalicelib.usecases import alert_taking
 
 bp = VigilBlueprint(__name__)
 TAGS = ("alert ingest",)
@@ -24,7 +25,6 @@ TAGS = ("alert ingest",)
 
 class AlertsAccepted(ResponseModel):
     status: Literal["accepted"]
-    incident_ids: list[str] = Field(description="The incidents these alerts open, group into or close")
     dedup_keys: list[str] = Field(description="One per alert of the payload, generated when it had none")
 
 
@@ -70,13 +70,13 @@ class EventProcessed(ResponseModel):
 )
 def take_alerts(key: str) -> dict[str, Any]:
     request = bp.current_request
-    integration = alerts.authenticate(key)
-    accepted = alerts.take_native(
+    integration = alert_taking.authenticate(key)
+    accepted = alert_taking.take_native(
         integration,
         json_body(request),
         sns_message_type=request.headers.get("x-amz-sns-message-type"),
     )
-    return {"status": "accepted", "incident_ids": accepted.incident_ids, "dedup_keys": accepted.dedup_keys}
+    return {"status": "accepted", "dedup_keys": accepted.dedup_keys}
 
 
 @bp.route(
@@ -103,7 +103,7 @@ def enqueue() -> dict[str, Any] | Response:
         problems += invalid.errors
     if problems or not isinstance(routing_key, str):
         return _invalid("invalid event", "Event object is invalid", problems)
-    accepted = alerts.accept(alerts.authenticate(routing_key), [alert])
+    accepted = alert_taking.accept(alert_taking.authenticate(routing_key), [alert])
     return {"status": "success", "message": "Event processed", "dedup_key": accepted.dedup_keys[0]}
 
 

@@ -27,8 +27,9 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import DoesNotExist, PutError, PynamoDBException, UpdateError
 
-from chalicelib.adapters import mailer, notification_queue, prober, sms
+from chalicelib.adapters import mailer, notification_queue, sms, webhook_sender
 from chalicelib.adapters.notification_queue import NotificationKey
+from chalicelib.adapters.safe_connections import MAX_ERROR_CHARS
 from chalicelib.adapters.secrets import jwt_secret
 from chalicelib.domain import notifications as formats
 from chalicelib.domain.clock import iso, now_seconds
@@ -336,7 +337,7 @@ def _post_webhook(notification: Notification, summary: formats.IncidentSummary, 
 
 
 def _post(notification: Notification, body: bytes, *, headers: dict[str, str]) -> _Outcome:
-    result = prober.post_json(
+    result = webhook_sender.post_json(
         notification.target,
         body,
         headers,
@@ -368,7 +369,7 @@ def _json_bytes(document: dict[str, Any]) -> bytes:
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def _short(text: str, limit: int = prober.MAX_ERROR_CHARS) -> str:
+def _short(text: str, limit: int = MAX_ERROR_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

@@ -55,12 +55,16 @@ def dynamodb_reads(meter: Meter) -> int:
 
 
 @contextmanager
-def metered() -> Iterator[Meter]:
+def metered(*, this_thread_only: bool = False) -> Iterator[Meter]:
+    """Counts every request made meanwhile, or only this thread's (the local stack's pump and
+    servers run in other threads of the same process)."""
     meter = Meter()
     original = BaseClient._make_api_call
+    thread = threading.get_ident()
 
     def counting(client: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
-        meter.record(client.meta.service_model.service_name, operation_name, api_params)
+        if not this_thread_only or threading.get_ident() == thread:
+            meter.record(client.meta.service_model.service_name, operation_name, api_params)
         return original(client, operation_name, api_params)
 
     BaseClient._make_api_call = counting

@@ -151,6 +151,9 @@ class LocalStack:
 
         from moto.server import ThreadedMotoServer
 
+        from infra.local.moto_locks import serialize_dynamodb
+
+        serialize_dynamodb()
         self._moto = ThreadedMotoServer(ip_address=config.host, port=config.aws_port, verbose=False)
         self._moto.start()
 

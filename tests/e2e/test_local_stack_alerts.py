@@ -185,23 +185,24 @@ def test_alertmanager_firing_then_resolved_and_a_repeat_opens_nothing_new(local_
     firing = post_alert(
         local_stack, integration, alertmanager_notification("firing", fingerprint, group_key=group_key)
     )
-    [incident_id] = firing["incident_ids"]
-    opened = wait_for(lambda: incident(local_stack, me, incident_id), seconds=30, what="the firing incident")
+    assert firing["dedup_keys"] == [fingerprint]
+    [opened] = wait_for(
+        lambda: incidents_with_dedup_key(local_stack, me, fingerprint), seconds=30, what="the firing incident"
+    )
+    incident_id = opened["id"]
     assert opened["severity"] == "critical"  # severity="page"
     assert opened["category"] == "software"
-    repeat = post_alert(
+    post_alert(
         local_stack, integration, alertmanager_notification("firing", fingerprint, group_key=group_key)
     )
-    assert repeat["incident_ids"] == [incident_id]
     wait_for(
         lambda: incident(local_stack, me, incident_id)["alert_count"] == 2,
         seconds=30,
         what="the repeat to group",
     )
-    resolved = post_alert(
+    post_alert(
         local_stack, integration, alertmanager_notification("resolved", fingerprint, group_key=group_key)
     )
-    assert resolved["incident_ids"] == [incident_id]
     wait_for_status(local_stack, me, incident_id, "resolved")
     assert len(incidents_with_dedup_key(local_stack, me, fingerprint)) == 1
 
@@ -265,9 +266,9 @@ def test_grafana_elastic_and_generic_payloads_open_categorized_incidents(local_s
         ("generic", generic, "login"),
     ]
     for type, body, category in expected:
-        [incident_id] = post_alert(local_stack, new_integration(local_stack, me, type), body)["incident_ids"]
-        opened = wait_for(
-            lambda incident_id=incident_id: incident(local_stack, me, incident_id),
+        [dedup_key] = post_alert(local_stack, new_integration(local_stack, me, type), body)["dedup_keys"]
+        [opened] = wait_for(
+            lambda dedup_key=dedup_key: incidents_with_dedup_key(local_stack, me, dedup_key),
             seconds=30,
             what=f"the {type} incident",
         )

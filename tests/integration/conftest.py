@@ -15,6 +15,7 @@ import pytest
 from chalice.test import Client
 from moto.server import ThreadedMotoServer
 
+from infra.local.moto_locks import serialize_dynamodb
 from infra.local.resources import DeployedStack, deploy
 from tests.conftest import MOTO_ENDPOINT, MOTO_PORT
 
@@ -22,6 +23,7 @@ from tests.conftest import MOTO_ENDPOINT, MOTO_PORT
 @pytest.fixture(scope="session")
 def moto_endpoint():
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    serialize_dynamodb()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=MOTO_PORT, verbose=False)
     server.start()
     yield MOTO_ENDPOINT
@@ -381,14 +383,27 @@ def sms_sent_to(number: str) -> list[str]:
 
 
 class AlertQueue(ProbeQueue):
-    """The FIFO alert queue; ``run_consumer`` hands what is waiting to the alerts consumer."""
+    """The FIFO alert queue behind the intake queue: ``run_router`` routes what requests took onto
+    it, ``run_consumer`` routes and then hands what is waiting to the alerts consumer."""
+
+    def __init__(self, url: str, intake_url: str) -> None:
+        super().__init__(url)
+        self.intake = ProbeQueue(intake_url)
+
+    def run_router(self, *, rounds: int = 10) -> list[dict]:
+        from chalicelib.events.alerts import intake_batch
+
+        return self.intake.drain(intake_batch, rounds=rounds)
 
     def run_consumer(self, *, rounds: int = 10) -> list[dict]:
         from chalicelib.events.alerts import alert_batch
 
+        self.run_router(rounds=rounds)
         return self.drain(alert_batch, rounds=rounds)
 
 
 @pytest.fixture(scope="session")
 def alert_queue(stack) -> AlertQueue:
-    return AlertQueue(stack.queue_urls["vigil-test-alerts.fifo"])
+    return AlertQueue(
+        stack.queue_urls["vigil-test-alerts.fifo"], stack.queue_urls["vigil-test-alert-intake.fifo"]
+    )

@@ -1,15 +1,18 @@
-"""Alert ingest end to end inside one process: the API takes alerts, the FIFO queue carries them,
-the consumer opens, groups, acknowledges and resolves incidents (API.md "Integrations and alert
-ingest"; ARCHITECTURE.md: every handler is idempotent, nothing is lost)."""
+"""Alert ingest end to end inside one process: the API takes alerts onto the intake queue, the
+router claims incidents and puts each alert on the FIFO alerts queue, the consumer opens, groups,
+acknowledges and resolves incidents (API.md "Integrations and alert ingest"; ARCHITECTURE.md: every
+handler is idempotent, nothing is lost)."""
 
 import json
+import random
 import uuid
 
 import pytest
 
 from chalicelib.adapters import alert_queue as alert_queue_adapter
 from chalicelib.models.integrations import AlertDedup
-from chalicelib.usecases import alerts
+from chalicelib.usecases import alert_routing, alert_taking
+from infra.local.metering import metered
 
 
 @pytest.fixture
@@ -53,6 +56,13 @@ def timeline(api, org, incident_id):
     ]
 
 
+def with_dedup_key(api, org, dedup_key):
+    """The org's incidents of this dedup key, newest first."""
+    org_id, admin = org
+    items = api.get(f"/v1/orgs/{org_id}/incidents", token=admin.access_token).body["items"]
+    return [i for i in items if i["dedup_key"] == dedup_key]
+
+
 def send(api, key, body):
     reply = api.post(f"/v1/alerts/{key}", body)
     assert reply.status == 202, reply.body
@@ -60,14 +70,14 @@ def send(api, key, body):
     return reply.body
 
 
-def test_a_generic_alert_opens_an_incident_named_in_the_answer(api, org, integration, consumer):
+def test_a_generic_alert_opens_an_incident_under_the_answers_dedup_key(api, org, integration, consumer):
     key = integration(severity="low")["key"]
     accepted = send(
         api, key, {"title": "Login fails with 500 for every SSO user", "description": "Okta callback errors"}
     )
-    [incident_id] = accepted["incident_ids"]
     consumer.run_consumer()
-    opened = incident(api, org, incident_id)
+    [opened] = with_dedup_key(api, org, accepted["dedup_keys"][0])
+    incident_id = opened["id"]
     assert opened["source"] == "alert"
     assert opened["status"] == "open"
     assert opened["severity"] == "low"  # the payload said nothing: the integration's default
@@ -79,13 +89,12 @@ def test_a_generic_alert_opens_an_incident_named_in_the_answer(api, org, integra
 
 def test_a_trigger_with_an_open_incidents_key_groups_into_it(api, org, integration, consumer):
     key = integration()["key"]
-    first = send(api, key, {"title": "CPU high on db-1", "dedup_key": "cpu-db-1", "severity": "critical"})
+    send(api, key, {"title": "CPU high on db-1", "dedup_key": "cpu-db-1", "severity": "critical"})
     consumer.run_consumer()
-    second = send(api, key, {"title": "CPU high on db-1", "dedup_key": "cpu-db-1"})
-    third = send(api, key, {"title": "CPU high on db-1", "dedup_key": "cpu-db-1"})
+    send(api, key, {"title": "CPU high on db-1", "dedup_key": "cpu-db-1"})
+    send(api, key, {"title": "CPU high on db-1", "dedup_key": "cpu-db-1"})
     consumer.run_consumer()
-    assert first["incident_ids"] == second["incident_ids"] == third["incident_ids"]
-    grouped = incident(api, org, first["incident_ids"][0])
+    [grouped] = with_dedup_key(api, org, "cpu-db-1")
     assert grouped["alert_count"] == 3
     assert grouped["severity"] == "critical"
     assert [e["type"] for e in timeline(api, org, grouped["id"])].count("alert") == 3
@@ -93,66 +102,77 @@ def test_a_trigger_with_an_open_incidents_key_groups_into_it(api, org, integrati
 
 def test_triggers_taken_before_the_consumer_runs_agree_on_one_incident(api, org, integration, consumer):
     key = integration()["key"]
-    answers = [send(api, key, {"title": "Queue backlog", "dedup_key": "backlog"}) for _ in range(3)]
-    assert len({a["incident_ids"][0] for a in answers}) == 1
+    for _ in range(3):
+        send(api, key, {"title": "Queue backlog", "dedup_key": "backlog"})
     consumer.run_consumer()
-    assert incident(api, org, answers[0]["incident_ids"][0])["alert_count"] == 3
+    [one] = with_dedup_key(api, org, "backlog")
+    assert one["alert_count"] == 3
 
 
 def test_a_concurrent_claim_for_the_same_key_yields_the_winners_incident(api, org, integration):
     created = integration()
-    source = alerts.authenticate(created["key"])
-    group = alerts.dedup_id(source.integration_id, "raced")
-    winner = alerts._claim(source, group, "raced", previous=None, now=1)
-    # A second request that read "no claim" before the winner wrote: its condition fails.
-    assert alerts._claim(source, group, "raced", previous=None, now=1) == winner
+    source = alert_taking.authenticate(created["key"])
+    group = alert_routing.dedup_id(source.integration_id, "raced")
+    winner = alert_routing._claim(source.org_id, group, "raced", previous=None, now=1)
+    # A second writer that read "no claim" before the winner wrote: its condition fails.
+    assert alert_routing._claim(source.org_id, group, "raced", previous=None, now=1) == winner
     assert AlertDedup.get(group).incident_id == winner
 
 
 def test_resolve_closes_and_the_next_trigger_opens_a_new_incident(api, org, integration, consumer):
     key = integration()["key"]
-    opened = send(api, key, {"title": "Disk full on web-3", "dedup_key": "disk-web-3"})["incident_ids"][0]
-    closing = send(api, key, {"dedup_key": "disk-web-3", "action": "resolve"})
-    assert closing["incident_ids"] == [opened]
+    send(api, key, {"title": "Disk full on web-3", "dedup_key": "disk-web-3"})
+    send(api, key, {"dedup_key": "disk-web-3", "action": "resolve"})
     consumer.run_consumer()  # FIFO: the resolve waits for its trigger
-    assert incident(api, org, opened)["status"] == "resolved"
-    reopened = send(api, key, {"title": "Disk full on web-3", "dedup_key": "disk-web-3"})["incident_ids"][0]
+    [opened] = with_dedup_key(api, org, "disk-web-3")
+    assert opened["status"] == "resolved"
+    send(api, key, {"title": "Disk full on web-3", "dedup_key": "disk-web-3"})
     consumer.run_consumer()
-    assert reopened != opened
-    assert incident(api, org, reopened)["status"] == "open"
+    reopened, _ = with_dedup_key(api, org, "disk-web-3")
+    assert reopened["id"] != opened["id"]
+    assert reopened["status"] == "open"
 
 
 def test_acknowledge_by_alert_and_resolve_of_nothing(api, org, integration, consumer):
     key = integration()["key"]
-    opened = send(api, key, {"title": "Payment errors", "dedup_key": "pay"})["incident_ids"][0]
+    send(api, key, {"title": "Payment errors", "dedup_key": "pay"})
     send(api, key, {"dedup_key": "pay", "action": "acknowledge"})
     consumer.run_consumer()
-    acknowledged = incident(api, org, opened)
+    [acknowledged] = with_dedup_key(api, org, "pay")
+    opened = acknowledged["id"]
     assert acknowledged["status"] == "acknowledged"
     entry = next(e for e in timeline(api, org, opened) if e["type"] == "acknowledged")
     assert entry["actor_id"] is None and entry["data"]["integration"] == "generic alerts"
-    assert send(api, key, {"dedup_key": "never-opened", "action": "resolve"})["incident_ids"] == []
+    assert send(api, key, {"dedup_key": "never-opened", "action": "resolve"})["dedup_keys"] == [
+        "never-opened"
+    ]
+    consumer.run_consumer()
+    assert with_dedup_key(api, org, "never-opened") == []
 
 
 def test_a_person_resolving_means_the_next_trigger_opens_a_new_incident(api, org, integration, consumer):
     org_id, admin = org
     key = integration()["key"]
-    first = send(api, key, {"title": "Cache misses", "dedup_key": "cache"})["incident_ids"][0]
+    send(api, key, {"title": "Cache misses", "dedup_key": "cache"})
     consumer.run_consumer()
+    [first] = [i["id"] for i in with_dedup_key(api, org, "cache")]
     assert (
         api.post(f"/v1/orgs/{org_id}/incidents/{first}/resolve", {}, token=admin.access_token).status == 200
     )
-    second = send(api, key, {"title": "Cache misses", "dedup_key": "cache"})["incident_ids"][0]
+    send(api, key, {"title": "Cache misses", "dedup_key": "cache"})
     consumer.run_consumer()
-    assert second != first
-    assert incident(api, org, second)["alert_count"] == 1
+    second, _ = with_dedup_key(api, org, "cache")
+    assert second["id"] != first
+    assert second["alert_count"] == 1
 
 
 def test_a_message_delivered_twice_counts_once(api, org, integration, consumer):
     key = integration()["key"]
-    opened = send(api, key, {"title": "Latency", "dedup_key": "lat"})["incident_ids"][0]
-    consumer.run_consumer()
     send(api, key, {"title": "Latency", "dedup_key": "lat"})
+    consumer.run_consumer()
+    [opened] = [i["id"] for i in with_dedup_key(api, org, "lat")]
+    send(api, key, {"title": "Latency", "dedup_key": "lat"})
+    consumer.run_router()
     messages = consumer.receive()
     event = consumer.event(messages)
     from chalicelib.events.alerts import alert_batch
@@ -163,9 +183,11 @@ def test_a_message_delivered_twice_counts_once(api, org, integration, consumer):
     assert incident(api, org, opened)["alert_count"] == 2
 
     # The creating message delivered again after a resolve opens nothing either.
-    fresh = send(api, key, {"title": "Errors", "dedup_key": "err"})["incident_ids"][0]
+    send(api, key, {"title": "Errors", "dedup_key": "err"})
+    consumer.run_router()
     messages = consumer.receive()
     alert_batch(consumer.event(messages), None)
+    [fresh] = [i["id"] for i in with_dedup_key(api, org, "err")]
     org_id, admin = org
     api.post(f"/v1/orgs/{org_id}/incidents/{fresh}/resolve", {}, token=admin.access_token)
     alert_batch(consumer.event(messages), None)
@@ -178,7 +200,8 @@ def test_a_poison_message_is_reported_failed_and_its_neighbours_are_done(api, or
     from chalicelib.events.alerts import alert_batch
 
     key = integration()["key"]
-    opened = send(api, key, {"title": "Good alert", "dedup_key": "good"})["incident_ids"][0]
+    send(api, key, {"title": "Good alert", "dedup_key": "good"})
+    consumer.run_router()
     [message] = consumer.receive()
     poison = {
         **message,
@@ -189,14 +212,14 @@ def test_a_poison_message_is_reported_failed_and_its_neighbours_are_done(api, or
     response = alert_batch(consumer.event([poison, message]), None)
     assert response == {"batchItemFailures": [{"itemIdentifier": "poison"}]}
     consumer.run_consumer()
-    assert incident(api, org, opened)["status"] == "open"
+    assert [i["status"] for i in with_dedup_key(api, org, "good")] == ["open"]
 
 
 def test_severity_from_the_payload_wins_over_the_integrations_default(api, org, integration, consumer):
     key = integration(severity="low")["key"]
-    opened = send(api, key, {"title": "Replica lag", "severity": "critical"})["incident_ids"][0]
+    [dedup_key] = send(api, key, {"title": "Replica lag", "severity": "critical"})["dedup_keys"]
     consumer.run_consumer()
-    assert incident(api, org, opened)["severity"] == "critical"
+    assert [i["severity"] for i in with_dedup_key(api, org, dedup_key)] == ["critical"]
 
 
 def test_an_integrations_service_owns_its_incidents(api, org, integration, consumer, target):
@@ -205,9 +228,9 @@ def test_an_integrations_service_owns_its_incidents(api, org, integration, consu
         f"/v1/orgs/{org_id}/services", {"name": "Checkout", "url": target.url}, token=admin.access_token
     ).body
     key = integration(service_id=service["id"])["key"]
-    opened = send(api, key, {"title": "Checkout errors"})["incident_ids"][0]
+    [dedup_key] = send(api, key, {"title": "Checkout errors"})["dedup_keys"]
     consumer.run_consumer()
-    assert incident(api, org, opened)["service_id"] == service["id"]
+    assert [i["service_id"] for i in with_dedup_key(api, org, dedup_key)] == [service["id"]]
 
 
 def test_an_alert_incident_takes_the_orgs_escalation_policy(api, org, integration, consumer):
@@ -221,9 +244,10 @@ def test_an_alert_incident_takes_the_orgs_escalation_policy(api, org, integratio
         },
         token=admin.access_token,
     ).body
-    opened = send(api, integration()["key"], {"title": "Checkout errors"})["incident_ids"][0]
+    [dedup_key] = send(api, integration()["key"], {"title": "Checkout errors"})["dedup_keys"]
     consumer.run_consumer()
-    assert incident(api, org, opened)["escalation"]["policy_id"] == policy["id"]
+    [opened] = with_dedup_key(api, org, dedup_key)
+    assert incident(api, org, opened["id"])["escalation"]["policy_id"] == policy["id"]
 
 
 # ---- what ingest refuses -------------------------------------------------------------------------
@@ -252,7 +276,9 @@ def test_malformed_payloads_are_400_naming_the_field(api, integration, raw, fiel
 
 def test_when_the_queue_cannot_take_alerts_the_answer_is_503_not_4xx(api, integration, monkeypatch):
     key = integration()["key"]
-    monkeypatch.setattr(alert_queue_adapter, "queue_url", lambda: "http://127.0.0.1:1/000000000000/gone.fifo")
+    monkeypatch.setattr(
+        alert_queue_adapter, "intake_queue_url", lambda: "http://127.0.0.1:1/000000000000/gone.fifo"
+    )
     reply = api.post(f"/v1/alerts/{key}", {"title": "Disk full"})
     assert reply.status == 503
     assert int(reply.headers["retry-after"]) >= 1
@@ -379,26 +405,23 @@ def test_cloudwatch_alarm_and_ok_through_sns_open_and_resolve(api, org, integrat
         f"/v1/alerts/{key}", raw=json.dumps(sns_notification(alarm("ALARM", name))), headers=headers
     )
     assert reply.status == 202, reply.body
-    [opened] = reply.body["incident_ids"]
+    assert reply.body["dedup_keys"] == [f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"]
     consumer.run_consumer()
-    assert (
-        incident(api, org, opened)["dedup_key"] == f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"
-    )
+    [opened] = with_dedup_key(api, org, reply.body["dedup_keys"][0])
     reply = api.post(
         f"/v1/alerts/{key}", raw=json.dumps(sns_notification(alarm("OK", name))), headers=headers
     )
-    assert reply.body["incident_ids"] == [opened]
     consumer.run_consumer()
-    assert incident(api, org, opened)["status"] == "resolved"
+    assert incident(api, org, opened["id"])["status"] == "resolved"
 
 
 def test_sns_delivering_one_notification_twice_counts_it_once(api, org, integration, consumer):
     key = integration(type="cloudwatch")["key"]
     delivery = json.dumps(sns_notification(alarm("ALARM", f"dup-{uuid.uuid4().hex[:6]}")))
-    first = api.post(f"/v1/alerts/{key}", raw=delivery).body["incident_ids"][0]
+    [dedup_key] = api.post(f"/v1/alerts/{key}", raw=delivery).body["dedup_keys"]
     api.post(f"/v1/alerts/{key}", raw=delivery)
     consumer.run_consumer()
-    assert incident(api, org, first)["alert_count"] == 1
+    assert [i["alert_count"] for i in with_dedup_key(api, org, dedup_key)] == [1]
 
 
 def test_a_subscription_confirmation_from_outside_aws_is_not_followed(api, integration):
@@ -443,3 +466,115 @@ def test_an_alert_that_keeps_failing_ends_in_the_dead_letter_queue(consumer, sta
     assert [m for m in consumer.receive() if m["Body"] == '{"not": "an alert"}'] == []
     dead = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10)["Messages"]
     assert [m["Body"] for m in dead] == ['{"not": "an alert"}']
+
+
+def test_an_intake_message_that_keeps_failing_ends_in_its_dead_letter_queue(consumer, stack):
+    from chalicelib.events.alerts import intake_batch
+
+    intake = consumer.intake
+    dlq_url = stack.queue_urls["vigil-test-alert-intake-dlq.fifo"]
+    intake.sqs.send_message(
+        QueueUrl=intake.url,
+        MessageBody='{"not": "taken alerts"}',
+        MessageGroupId="poison-integration",
+        MessageDeduplicationId=str(uuid.uuid4()),
+    )
+    for _ in range(5):  # the queue's maxReceiveCount (infra/template.yaml)
+        messages = [m for m in intake.receive() if m["Body"] == '{"not": "taken alerts"}']
+        assert len(messages) == 1
+        assert intake_batch(intake.event(messages), None)["batchItemFailures"]
+        intake.sqs.change_message_visibility(
+            QueueUrl=intake.url, ReceiptHandle=messages[0]["ReceiptHandle"], VisibilityTimeout=0
+        )
+    assert [m for m in intake.receive() if m["Body"] == '{"not": "taken alerts"}'] == []
+    dead = intake.sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10)["Messages"]
+    assert [m["Body"] for m in dead] == ['{"not": "taken alerts"}']
+
+
+# ---- the request path costs the same whatever the payload holds ---------------------------------
+
+
+def alertmanager_notification(count, *, annotation=None):
+    """Alertmanager's webhook, each alert as small as Alertmanager sends them (1,500 in about 170 KB)."""
+    alerts = [
+        {
+            "status": "firing",
+            "labels": {"alertname": "HostHighCpuLoad", "instance": f"web-{n}:9100"},
+            "fingerprint": f"{n:016x}",
+        }
+        for n in range(count)
+    ]
+    if annotation is not None:
+        for alert in alerts:
+            alert["annotations"] = {"description": annotation()}
+    return {"version": "4", "groupKey": "{}:{}", "status": "firing", "receiver": "vigil", "alerts": alerts}
+
+
+def test_the_request_path_makes_the_same_aws_requests_for_1_and_1500_alerts(api, integration, consumer):
+    key = integration(type="alertmanager")["key"]
+    send(api, key, alertmanager_notification(1))  # the queue's URL is looked up once per process
+    requests = {}
+    for count in (1, 100, 1500):
+        with metered() as meter:
+            assert len(send(api, key, alertmanager_notification(count))["dedup_keys"]) == count
+        requests[count] = dict(meter.calls)
+    assert (
+        requests[1]
+        == requests[100]
+        == requests[1500]
+        == {
+            "dynamodb.GetItem": 1,  # the integration key
+            "sqs.SendMessageBatch": 1,  # everything taken, in one message
+        }
+    )
+    consumer.intake.purge()  # routing 1,600 alerts is the router's job, measured by bench.ingest
+
+
+def test_a_notification_past_sqs_message_size_is_split_in_order_and_every_alert_routed(
+    api, org, integration, consumer
+):
+    key = integration(type="alertmanager")["key"]
+    # 240 KB of text that hardly compresses (random printable characters): more than one message holds.
+    printable = [chr(c) for c in range(0x21, 0x7F) if chr(c) not in '"\\']
+    notification = alertmanager_notification(
+        30, annotation=lambda: "".join(random.choices(printable, k=8_000))
+    )
+    with metered() as meter:
+        accepted = send(api, key, notification)
+    assert meter.calls["sqs.SendMessageBatch"] >= 2
+    consumer.run_router()
+    queued = []
+    while messages := consumer.receive():
+        queued += [json.loads(m["Body"])["dedup_key"] for m in messages]
+        consumer.sqs.delete_message_batch(
+            QueueUrl=consumer.url,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+        )
+    assert sorted(queued) == sorted(accepted["dedup_keys"])
+
+
+def test_when_aws_fails_after_the_key_is_read_the_answer_is_503(api, integration, monkeypatch):
+    key = integration(type="alertmanager")["key"]
+
+    def refused(messages):
+        raise alert_queue_adapter.NotQueued("SQS refused 1 messages: throttled")
+
+    monkeypatch.setattr(alert_queue_adapter, "send_intake", refused)
+    reply = api.post(f"/v1/alerts/{key}", alertmanager_notification(3))
+    assert reply.status == 503
+
+
+# ---- each accepted trigger is one alert (issue 9) -----------------------------------------------
+
+
+def test_two_identical_pagerduty_triggers_are_two_alerts_on_one_incident(api, org, integration, consumer):
+    key = integration(type="pagerduty")["key"]
+    event = pd_event(key, dedup_key=f"disk-{uuid.uuid4().hex[:6]}")
+    assert api.post("/v2/enqueue", event).status == 202
+    consumer.run_consumer()
+    assert api.post("/v2/enqueue", event).status == 202  # the same event, one after the other
+    assert api.post("/v2/enqueue", event).status == 202  # and again, before anything routes it
+    consumer.run_consumer()
+    [grouped] = with_dedup_key(api, org, event["dedup_key"])
+    assert grouped["alert_count"] == 3
+    assert [e["type"] for e in timeline(api, org, grouped["id"])].count("alert") == 3

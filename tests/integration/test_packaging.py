@@ -84,6 +84,21 @@ def test_the_checker_reports_partial_batch_failures(packaged):
     assert queue["RedrivePolicy"]["maxReceiveCount"] == 3
 
 
+@pytest.mark.parametrize(
+    ("function", "queue"), [("RouteAlerts", "AlertIntakeQueue"), ("IngestAlerts", "AlertQueue")]
+)
+def test_the_alert_consumers_report_partial_batch_failures_within_their_queues_visibility(
+    packaged, function, queue
+):
+    template = _load(packaged / "sam.yaml")
+    consumer = template["Resources"][function]["Properties"]
+    source = consumer["Events"][f"{function}SqsEventSource"]["Properties"]
+    assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    properties = template["Resources"][queue]["Properties"]
+    assert properties["VisibilityTimeout"] >= consumer["Timeout"]
+    assert properties["RedrivePolicy"]["maxReceiveCount"] == 5
+
+
 def test_api_gateway_throttling_answers_503_with_retry_after_never_429(packaged):
     """Alert senders drop an alert on any 4xx; the deployed API's own throttling must answer a 5xx."""
     import boto3

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from chalicelib.adapters import prober
+from chalicelib.adapters import prober, safe_connections
 from chalicelib.adapters.prober import USER_AGENT, ProbeRequest, ProbeResult, probe, probe_all
 from chalicelib.domain import targets
 from chalicelib.domain.status_codes import StatusRanges
@@ -216,7 +216,7 @@ def public(monkeypatch: pytest.MonkeyPatch, dns: FakeDns, server: TargetServer) 
     def is_forbidden_address(address: targets.IPAddress) -> bool:
         return address != loopback and targets.is_forbidden_address(address)
 
-    monkeypatch.setattr(prober, "is_forbidden_address", is_forbidden_address)
+    monkeypatch.setattr(safe_connections, "is_forbidden_address", is_forbidden_address)
     dns.answers["public.example"] = "127.0.0.1"
     return f"http://public.example:{server.server_port}"
 
@@ -454,11 +454,11 @@ def test_a_redirect_to_a_blocked_target_is_refused(
 
 def test_the_peer_actually_reached_is_checked(server: TargetServer) -> None:
     sock = socket.create_connection(("127.0.0.1", server.server_port))
-    with pytest.raises(prober._BlockedAddress, match=r"blocked address 127\.0\.0\.1"):
-        prober._refuse_forbidden_peer(sock, allow_private=False)
+    with pytest.raises(safe_connections.BlockedAddress, match=r"blocked address 127\.0\.0\.1"):
+        safe_connections.refuse_forbidden_peer(sock, allow_private=False)
     assert sock.fileno() == -1  # closed, nothing sent
     with socket.create_connection(("127.0.0.1", server.server_port)) as allowed:
-        prober._refuse_forbidden_peer(allowed, allow_private=True)
+        safe_connections.refuse_forbidden_peer(allowed, allow_private=True)
 
 
 # ---- connections ---------------------------------------------------------------------------------

@@ -1,0 +1,211 @@
+"""Handling alerts (the FIFO queue's consumer): open, group, acknowledge and resolve incidents.
+
+One alert at a time per dedup key, in arrival order. Each alert has an event id; its timeline entry
+is written under that id with a condition, so a message delivered twice changes nothing the second
+time. How alerts reach the queue: alert_taking, then alert_routing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.domain.alerts import AlertAction
+from chalicelib.domain.clock import now_seconds
+from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.incidents import Status
+from chalicelib.models.incidents import Incident, IncidentEvent
+from chalicelib.models.integrations import AlertDedup
+from chalicelib.settings import settings
+from chalicelib.usecases import escalation, incidents
+from chalicelib.usecases.alert_routing import MAX_CLAIM_ATTEMPTS, QueuedAlert, claim_item, dedup_id
+from chalicelib.usecases.classification import categorize
+from chalicelib.usecases.dynamo import condition_failed, transaction_connection
+
+logger = Logger(service="vigil", child=True, level=settings.log_level)
+
+ALERT_ENTRY_SUFFIX = "A"  # after the event id: a new incident's `created` entry, then its `alert`
+
+
+def handle(alert: QueuedAlert) -> None:
+    if alert.action == AlertAction.TRIGGER:
+        _trigger(alert)
+    elif alert.action == AlertAction.ACKNOWLEDGE:
+        _acknowledge(alert)
+    else:
+        _resolve(alert)
+
+
+def _trigger(alert: QueuedAlert) -> None:
+    for _ in range(MAX_CLAIM_ATTEMPTS):
+        incident = incidents.get_incident_or_none(alert.org_id, alert.incident_id)
+        if incident is None:
+            _open(alert, alert.incident_id)
+            return
+        if _recorded(incident, alert.event_id):
+            return  # a message delivered again
+        if incident.status == Status.RESOLVED.value:
+            # Resolved after this alert was taken: like PagerDuty, a trigger after a resolve opens a
+            # new incident. Its id is the event id, so a redelivery finds it.
+            _point_claim_to(alert, alert.event_id, previous=alert.incident_id)
+            _open(alert, alert.event_id)
+            return
+        if _group_into(incident, alert):
+            return
+    raise RuntimeError(f"incident {alert.incident_id} kept changing; the alert will be retried")
+
+
+def _recorded(incident: Incident, event_id: str) -> bool:
+    try:
+        IncidentEvent.get(incident.key, event_id, consistent_read=True, attributes_to_get=["event_id"])
+    except DoesNotExist:
+        return False
+    return True
+
+
+def _open(alert: QueuedAlert, incident_id: str) -> None:
+    title = alert.title or f"Alert from {alert.integration_name}"
+    severity = alert.severity or alert.default_severity
+    now = now_seconds()
+    try:
+        service_policy_id = incidents.service_escalation_policy(alert.org_id, alert.service_id)
+    except DoesNotExist:
+        service_policy_id = None  # the service was deleted since; the org's rules still apply
+    incident = incidents.new_open_incident(
+        alert.org_id,
+        incident_id,
+        title=title,
+        description=alert.description,
+        severity=severity,
+        category=categorize(title, alert.description),
+        source="alert",
+        service_id=alert.service_id,
+        service_policy_id=service_policy_id,
+        dedup_key=alert.dedup_key,
+        dedup_indexed=False,
+        integration_id=alert.integration_id,
+        alert_count=1,
+        created_at=now,
+    )
+    created = IncidentEvent(
+        incident.key,
+        alert.event_id,
+        at=now,
+        type="created",
+        actor_id=None,
+        data={
+            "source": "alert",
+            "integration_id": alert.integration_id,
+            "integration": alert.integration_name,
+        },
+    )
+    try:
+        with TransactWrite(connection=transaction_connection()) as tx:
+            tx.save(incident, condition=Incident.incident_id.does_not_exist())
+            tx.save(created)
+            tx.save(_alert_entry(incident, alert, event_id=alert.event_id + ALERT_ENTRY_SUFFIX, at=now))
+    except TransactWriteError as exc:
+        if condition_failed(exc):
+            return  # opened by an earlier delivery of this message
+        raise
+    logger.info(
+        "incident opened by an alert",
+        extra={"org_id": alert.org_id, "incident_id": incident_id, "integration_id": alert.integration_id},
+    )
+
+
+def _group_into(incident: Incident, alert: QueuedAlert) -> bool:
+    """One more alert on an open incident: a timeline entry and alert_count + 1, together.
+    False when the incident was resolved meanwhile (the caller looks again)."""
+    now = now_seconds()
+    try:
+        with TransactWrite(connection=transaction_connection()) as tx:
+            tx.update(
+                incident,
+                actions=[Incident.alert_count.add(1)],
+                condition=Incident.incident_id.exists() & (Incident.status != Status.RESOLVED.value),
+            )
+            tx.save(
+                _alert_entry(incident, alert, event_id=alert.event_id, at=now),
+                condition=IncidentEvent.event_id.does_not_exist(),
+            )
+    except TransactWriteError as exc:
+        if condition_failed(exc, index=1):
+            return True  # this very alert was grouped already
+        if condition_failed(exc):
+            return False
+        raise
+    return True
+
+
+def _alert_entry(incident: Incident, alert: QueuedAlert, *, event_id: str, at: int) -> IncidentEvent:
+    data = {
+        "action": alert.action,
+        "integration_id": alert.integration_id,
+        "integration": alert.integration_name,
+        "title": alert.title,
+        "description": alert.description,
+        "severity": alert.severity,
+        "source": alert.source,
+        "details": alert.details,
+        "links": alert.links,
+        "occurred_at": alert.occurred_at,
+    }
+    return IncidentEvent(
+        incident.key,
+        event_id,
+        at=at,
+        type="alert",
+        actor_id=None,
+        data={k: v for k, v in data.items() if v not in (None, "", [], {})},
+    )
+
+
+def _point_claim_to(alert: QueuedAlert, incident_id: str, *, previous: str) -> None:
+    group = dedup_id(alert.integration_id, alert.dedup_key)
+    claim = claim_item(
+        group, org_id=alert.org_id, incident_id=incident_id, dedup_key=alert.dedup_key, now=now_seconds()
+    )
+    try:
+        claim.save(condition=AlertDedup.dedup_id.does_not_exist() | (AlertDedup.incident_id == previous))
+    except PutError as exc:
+        # A failed condition means a newer claim exists: ingest has moved on already.
+        if not condition_failed(exc):
+            raise
+
+
+def _via(alert: QueuedAlert) -> dict[str, Any]:
+    return {
+        "integration_id": alert.integration_id,
+        "integration": alert.integration_name,
+        "event_id": alert.event_id,
+    }
+
+
+def _acknowledge(alert: QueuedAlert) -> None:
+    try:
+        incident = incidents.acknowledge(alert.org_id, alert.incident_id, actor_id=None, via=_via(alert))
+    except Conflict:
+        return  # resolved already
+    except NotFound:
+        return  # never opened (its trigger reached the dead-letter queue)
+    escalation.tell_paged(incident, now=now_seconds())
+
+
+def _resolve(alert: QueuedAlert) -> None:
+    try:
+        incident = incidents.resolve(
+            alert.org_id,
+            alert.incident_id,
+            actor_id=None,
+            note=f"resolved by {alert.integration_name}",
+            via=_via(alert),
+        )
+    except Conflict:
+        return  # resolved already: by a person, or by an earlier delivery of this message
+    except NotFound:
+        return
+    escalation.tell_paged(incident, now=now_seconds())
