@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist, PutError
 
+from chalicelib.domain import transitions
 from chalicelib.domain.alerts import AlertAction
 from chalicelib.domain.clock import now_seconds
 from chalicelib.domain.errors import Conflict, NotFound
@@ -20,14 +20,11 @@ from chalicelib.domain.incidents import Status
 from chalicelib.models.incidents import Incident, IncidentEvent
 from chalicelib.models.integrations import AlertDedup
 from chalicelib.settings import settings
-from chalicelib.usecases import escalation, incidents
+from chalicelib.usecases import incidents
 from chalicelib.usecases.alert_routing import MAX_CLAIM_ATTEMPTS, QueuedAlert, claim_item, dedup_id
-from chalicelib.usecases.classification import categorize
-from chalicelib.usecases.dynamo import condition_failed, transaction_connection
+from chalicelib.usecases.dynamo import condition_failed
 
 logger = Logger(service="vigil", child=True, level=settings.log_level)
-
-ALERT_ENTRY_SUFFIX = "A"  # after the event id: a new incident's `created` entry, then its `alert`
 
 
 def handle(alert: QueuedAlert) -> None:
@@ -67,100 +64,41 @@ def _recorded(incident: Incident, event_id: str) -> bool:
 
 
 def _open(alert: QueuedAlert, incident_id: str) -> None:
-    title = alert.title or f"Alert from {alert.integration_name}"
-    severity = alert.severity or alert.default_severity
-    now = now_seconds()
-    try:
-        service_policy_id = incidents.service_escalation_policy(alert.org_id, alert.service_id)
-    except DoesNotExist:
-        service_policy_id = None  # the service was deleted since; the org's rules still apply
-    incident = incidents.new_open_incident(
+    incidents.open_from_alert(
         alert.org_id,
         incident_id,
-        title=title,
+        event_id=alert.event_id,
+        title=alert.title or f"Alert from {alert.integration_name}",
         description=alert.description,
-        severity=severity,
-        category=categorize(title, alert.description),
-        source="alert",
+        severity=alert.severity or alert.default_severity,
         service_id=alert.service_id,
-        service_policy_id=service_policy_id,
         dedup_key=alert.dedup_key,
-        dedup_indexed=False,
         integration_id=alert.integration_id,
-        alert_count=1,
-        created_at=now,
-    )
-    created = IncidentEvent(
-        incident.key,
-        alert.event_id,
-        at=now,
-        type="created",
-        actor_id=None,
-        data={
-            "source": "alert",
-            "integration_id": alert.integration_id,
-            "integration": alert.integration_name,
-        },
-    )
-    try:
-        with TransactWrite(connection=transaction_connection()) as tx:
-            tx.save(incident, condition=Incident.incident_id.does_not_exist())
-            tx.save(created)
-            tx.save(_alert_entry(incident, alert, event_id=alert.event_id + ALERT_ENTRY_SUFFIX, at=now))
-    except TransactWriteError as exc:
-        if condition_failed(exc):
-            return  # opened by an earlier delivery of this message
-        raise
-    logger.info(
-        "incident opened by an alert",
-        extra={"org_id": alert.org_id, "incident_id": incident_id, "integration_id": alert.integration_id},
+        integration_name=alert.integration_name,
+        alert=_alert_data(alert),
+        now=now_seconds(),
     )
 
 
 def _group_into(incident: Incident, alert: QueuedAlert) -> bool:
-    """One more alert on an open incident: a timeline entry and alert_count + 1, together.
-    False when the incident was resolved meanwhile (the caller looks again)."""
-    now = now_seconds()
-    try:
-        with TransactWrite(connection=transaction_connection()) as tx:
-            tx.update(
-                incident,
-                actions=[Incident.alert_count.add(1)],
-                condition=Incident.incident_id.exists() & (Incident.status != Status.RESOLVED.value),
-            )
-            tx.save(
-                _alert_entry(incident, alert, event_id=alert.event_id, at=now),
-                condition=IncidentEvent.event_id.does_not_exist(),
-            )
-    except TransactWriteError as exc:
-        if condition_failed(exc, index=1):
-            return True  # this very alert was grouped already
-        if condition_failed(exc):
-            return False
-        raise
-    return True
+    """False when the incident was resolved meanwhile (the caller looks again)."""
+    return incidents.group_alert(
+        incident, event_id=alert.event_id, alert=_alert_data(alert), now=now_seconds()
+    )
 
 
-def _alert_entry(incident: Incident, alert: QueuedAlert, *, event_id: str, at: int) -> IncidentEvent:
-    data = {
-        "action": alert.action,
-        "integration_id": alert.integration_id,
-        "integration": alert.integration_name,
-        "title": alert.title,
-        "description": alert.description,
-        "severity": alert.severity,
-        "source": alert.source,
-        "details": alert.details,
-        "links": alert.links,
-        "occurred_at": alert.occurred_at,
-    }
-    return IncidentEvent(
-        incident.key,
-        event_id,
-        at=at,
-        type="alert",
-        actor_id=None,
-        data={k: v for k, v in data.items() if v not in (None, "", [], {})},
+def _alert_data(alert: QueuedAlert) -> dict[str, Any]:
+    return transitions.alert_entry_data(
+        action=alert.action,
+        integration_id=alert.integration_id,
+        integration=alert.integration_name,
+        title=alert.title,
+        description=alert.description,
+        severity=alert.severity,
+        source=alert.source,
+        details=alert.details,
+        links=alert.links,
+        occurred_at=alert.occurred_at,
     )
 
 
@@ -187,17 +125,16 @@ def _via(alert: QueuedAlert) -> dict[str, Any]:
 
 def _acknowledge(alert: QueuedAlert) -> None:
     try:
-        incident = incidents.acknowledge(alert.org_id, alert.incident_id, actor_id=None, via=_via(alert))
+        incidents.acknowledge(alert.org_id, alert.incident_id, actor_id=None, via=_via(alert))
     except Conflict:
         return  # resolved already
     except NotFound:
         return  # never opened (its trigger reached the dead-letter queue)
-    escalation.tell_paged(incident, now=now_seconds())
 
 
 def _resolve(alert: QueuedAlert) -> None:
     try:
-        incident = incidents.resolve(
+        incidents.resolve(
             alert.org_id,
             alert.incident_id,
             actor_id=None,
@@ -208,4 +145,3 @@ def _resolve(alert: QueuedAlert) -> None:
         return  # resolved already: by a person, or by an earlier delivery of this message
     except NotFound:
         return
-    escalation.tell_paged(incident, now=now_seconds())

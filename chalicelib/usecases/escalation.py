@@ -29,7 +29,7 @@ from chalicelib.domain.errors import Conflict
 from chalicelib.domain.escalation import PolicySnapshot, Target, next_step
 from chalicelib.domain.incidents import Status
 from chalicelib.domain.roles import Role
-from chalicelib.domain.transitions import ESCALATING, NOTIFIED_STATUSES
+from chalicelib.domain.transitions import ESCALATING
 from chalicelib.models.incidents import DUE_PARTITION, Incident
 from chalicelib.models.orgs import Membership
 from chalicelib.settings import settings
@@ -162,11 +162,3 @@ def on_new_incident(org_id: str, incident_id: str, *, now: int) -> None:
         return
     if incident.esc_level is None and incident.esc_next_step == 0 and incident.esc_next_loop == 0:
         fire_step(incident, now=now)
-
-
-def tell_paged(incident: Incident, *, now: int) -> None:
-    """Kept for the alert consumer, which still calls it after ``incidents.acknowledge`` or
-    ``incidents.resolve``: those tell the people paged themselves now, keyed on the version they
-    wrote, so this sends nothing new. Remove it once the consumer stops calling it."""
-    if incident.status in NOTIFIED_STATUSES:
-        incidents.tell_paged(incident, status=Status(incident.status), version=int(incident.version))
