@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from chalicelib.domain import transitions
@@ -19,12 +18,9 @@ from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.incidents import Status
 from chalicelib.models.incidents import Incident, IncidentEvent
 from chalicelib.models.integrations import AlertDedup
-from chalicelib.settings import settings
 from chalicelib.usecases import incidents
 from chalicelib.usecases.alert_routing import MAX_CLAIM_ATTEMPTS, QueuedAlert, claim_item, dedup_id
 from chalicelib.usecases.dynamo import condition_failed
-
-logger = Logger(service="vigil", child=True, level=settings.log_level)
 
 
 def handle(alert: QueuedAlert) -> None:
