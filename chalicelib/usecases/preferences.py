@@ -18,13 +18,13 @@ from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.domain.accounts import normalize_email
 from chalicelib.domain.clock import now_seconds
+from chalicelib.domain.enums import CHANNELS
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.escalation import check_e164, check_hook_url, check_severity, severity_at_least
 from chalicelib.models.preferences import NotificationPreference
 from chalicelib.models.users import User
 from chalicelib.settings import settings
 
-CHANNELS = ("email", "sms", "webhook", "slack")
 DEFAULT_MIN_SEVERITY = "low"
 
 
