@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
 from chalicelib.domain.enums import Severity
 
 # The rule is domain.accounts.normalize_email (it trims, then matches this, and refuses ".." and a
-# local part over 64 characters); the pattern says as much as a JSON Schema regex can.
+# local part over 64 characters); the pattern says as much as a JSON Schema regex can. No
+# "format": "email": RFC 5322 refuses addresses Vigil takes (" ada@example.com", "a.@example.com").
 EMAIL_PATTERN = (
     r"^\s*[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@"
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\s*$"
@@ -21,7 +22,7 @@ Email = Annotated[
         max_length=254,
         description="An email address (trimmed, compared lower-cased; at most 64 characters before @).",
         examples=["ada@example.com"],
-        json_schema_extra={"format": "email", "pattern": EMAIL_PATTERN},
+        json_schema_extra={"pattern": EMAIL_PATTERN},
     ),
 ]
 Password = Annotated[

@@ -94,7 +94,10 @@ class Timeline(ResponseModel):
 
 class EscalationOut(ResponseModel):
     policy_id: str | None
+    policy_name: str | None
     step: int | None = Field(description="the last step fired (0-based); null before the first")
+    loop: int | None = Field(description="the pass through the steps of that step (0: the first)")
+    next_step: int | None = Field(description="the step that fires next; null when none will")
     next_at: str | None = Field(description="when the next step fires; null when none will")
 
 

@@ -11,6 +11,7 @@ Ctrl-C or SIGTERM stops everything.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -139,6 +140,7 @@ class LocalStack:
         from chalice.local import create_local_server
 
         from app import app
+        from infra.local.gateway import handler_for
         from infra.local.pump import EventPump
 
         chalice_config = Config(
@@ -148,6 +150,10 @@ class LocalStack:
         )
         # chalice local keeps the current request per thread, so its threaded server is safe here.
         self._server = create_local_server(app, chalice_config, config.host, config.api_port)
+        # API Gateway answers methods and paths the app has no route for itself (gateway.py).
+        self._server.server.RequestHandlerClass = functools.partial(
+            handler_for(app), app_object=app, config=chalice_config
+        )
         self._server_thread = threading.Thread(
             target=self._server.server.serve_forever, name="vigil-api", daemon=True
         )
