@@ -32,9 +32,9 @@ from chalicelib.settings import settings
 logger = Logger(service="vigil", child=True, level=settings.log_level)
 
 MAX_BODY_BYTES = 256 * 1024
-# Deeper JSON is refused (400): Python's parser overflows its stack near 1,000 levels, and nothing
-# Vigil reads (nor DynamoDB, which stores 32 levels of maps) goes anywhere near this deep.
-MAX_JSON_DEPTH = 64
+# Deeper JSON is refused (400): Python's parser overflows its stack near 1,000 levels, and DynamoDB
+# stores at most 32 levels of nested maps and lists (an alert's details are kept as they came).
+MAX_JSON_DEPTH = 32
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
 # Clients forget Content-Type; the body is read as JSON whatever it says, and refused (400) if it is not.

@@ -15,7 +15,7 @@ CHECKS = (
     "not_a_server_error,status_code_conformance,content_type_conformance,"
     "response_schema_conformance,negative_data_rejection"
 )
-MAX_EXAMPLES = 12  # per operation and phase: about 2,000 cases, a few minutes on two cores
+MAX_EXAMPLES = 8  # per operation and phase: about 3,000 cases in a few minutes on two cores
 
 
 @pytest.mark.parametrize("method", ["TRACE", "CONNECT", "PROPFIND", "PUT", "HEAD", "OPTIONS"])
@@ -83,7 +83,9 @@ def _config(parameters: dict[str, str], doomed: dict[str, dict[str, str]]) -> st
 
     sections = [f"[parameters]\n{table(parameters)}"]
     for name, values in doomed.items():
-        sections.append(f"[[operations]]\ninclude-name = {json.dumps(name)}\n[operations.parameters]\n{table(values)}")
+        sections.append(
+            f"[[operations]]\ninclude-name = {json.dumps(name)}\n[operations.parameters]\n{table(values)}"
+        )
     return "\n\n".join(sections) + "\n"
 
 
@@ -107,8 +109,10 @@ def test_schemathesis_finds_nothing_against_the_openapi_document(local_stack, tm
             CHECKS,
             "--max-examples",
             str(MAX_EXAMPLES),
+            # One worker: hypothesis parses lambdas' source with ast, which CPython 3.11 does not do
+            # safely from two threads at once ("AST constructor recursion depth mismatch").
             "--workers",
-            "2",
+            "1",
             "--seed",
             "20261201",
             "--no-shrink",
