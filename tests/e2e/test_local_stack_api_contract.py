@@ -121,6 +121,7 @@ def test_schemathesis_finds_nothing_against_the_openapi_document(local_stack, tm
             "--report-junit-path",
             str(junit),
         ],
+        cwd=tmp_path,  # schemathesis keeps its cache (.schemathesis/) in the working directory
         capture_output=True,
         text=True,
         timeout=600,
