@@ -30,6 +30,9 @@ Password = Annotated[
 ]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 RoleName = Literal["admin", "user", "viewer"]
+# The rule is domain.targets.check_url (trimmed; http or https; a host; no spaces or credentials).
+URL_PATTERN = r"^\s*[Hh][Tt][Tt][Pp][Ss]?://\S+\s*$"
+HttpUrl = Annotated[str, Field(min_length=1, max_length=2048, json_schema_extra={"pattern": URL_PATTERN})]
 # Ids are opaque; anything else cannot name a record (and DynamoDB refuses an empty key).
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]

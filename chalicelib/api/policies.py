@@ -7,7 +7,16 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from chalicelib.api.access import require_member
-from chalicelib.api.fields import Email, Id, Name, RequestModel, ResponseModel, RoleName, SeverityName
+from chalicelib.api.fields import (
+    Email,
+    HttpUrl,
+    Id,
+    Name,
+    RequestModel,
+    ResponseModel,
+    RoleName,
+    SeverityName,
+)
 from chalicelib.api.http import PAGE_PARAMS, VigilBlueprint, page_params, parse_body, path_id
 from chalicelib.domain.clock import iso
 from chalicelib.domain.enums import Severity
@@ -21,7 +30,6 @@ TAGS = ("escalation policies",)
 
 # E.164: + and 7-15 digits (the rule is domain.escalation.check_e164, which trims first).
 E164_PATTERN = r"^\s*\+[1-9][0-9]{6,14}\s*$"
-HookUrl = Annotated[str, Field(min_length=1, max_length=2048)]
 
 
 class UserTarget(RequestModel):
@@ -46,12 +54,12 @@ class SmsTarget(RequestModel):
 
 class WebhookTarget(RequestModel):
     type: Literal["webhook"]
-    url: HookUrl = Field(description="http or https; a JSON POST signed with X-Vigil-Signature")
+    url: HttpUrl = Field(description="http or https; a JSON POST signed with X-Vigil-Signature")
 
 
 class SlackTarget(RequestModel):
     type: Literal["slack"]
-    url: HookUrl = Field(description="A Slack incoming-webhook URL (https)")
+    url: HttpUrl = Field(description="A Slack incoming-webhook URL (https)")
 
 
 # ``type`` says which one field the target needs: user → id, role → role, email → address,

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import JsonDict
 
 from chalicelib.api.access import require_member
-from chalicelib.api.fields import Id, Name, RequestModel, ResponseModel, SeverityName
+from chalicelib.api.fields import HttpUrl, Id, Name, RequestModel, ResponseModel, SeverityName
 from chalicelib.api.http import (
     PAGE_PARAMS,
     QueryParam,
@@ -33,14 +33,13 @@ MAX_HOURS = 720
 MAX_DAYS = 365
 
 Method = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-Url = Field(min_length=1, max_length=2048, description="http(s) URL to probe")
 TIMEOUT_TEXT = (
     f"Below interval_seconds; omitted or null: {DEFAULT_TIMEOUT_SECONDS}, or 80% of a shorter interval"
 )
 
 
 class ServiceFields(RequestModel):
-    url: str = Url
+    url: HttpUrl = Field(description="http(s) URL to probe")
     method: Method = "GET"
     interval_seconds: int = Field(
         default=60, ge=1, le=86_400, description="At least the deployment's VIGIL_MIN_INTERVAL_SECONDS"
@@ -81,7 +80,7 @@ class UpdateServiceRequest(RequestModel):
     model_config = ConfigDict(json_schema_extra=_only_nullable_fields_take_null)
 
     name: Name | None = None
-    url: str | None = Field(default=None, min_length=1, max_length=2048)
+    url: HttpUrl | None = None
     method: Method | None = None
     interval_seconds: int | None = Field(default=None, ge=1, le=86_400)
     timeout_seconds: int | None = Field(default=None, ge=1, le=60, description="Below interval_seconds")
