@@ -374,12 +374,19 @@ def escalate(org_id: str, incident_id: str) -> dict[str, Any]:
 
 
 class NotificationOut(ResponseModel):
+    id: str
     channel: Channel
     target: str
     status: Literal["queued", "sent", "failed"]
     attempts: int
     error: str | None
     sent_at: str | None
+    kind: str = Field(
+        description="what it tells: escalation, or a lifecycle notice (acknowledged, resolved...)"
+    )
+    step: int = Field(description="the escalation step it belongs to")
+    loop: int = Field(description="the pass through the policy's steps")
+    created_at: str
 
 
 class NotificationList(ResponseModel):

@@ -154,3 +154,21 @@ def test_enums_come_from_the_domain():
     schemas = _document()["components"]["schemas"]
     assert tuple(schemas["Severity"]["enum"]) == SEVERITIES
     assert tuple(schemas["Channel"]["enum"]) == CHANNELS
+
+
+def test_a_notification_answers_exactly_the_declared_fields():
+    from chalicelib.api.incidents import NotificationOut
+    from chalicelib.models.notifications import Notification
+    from chalicelib.usecases.notifications import notification_to_api
+
+    record = Notification(
+        "org#incident",
+        "n1",
+        org_id="org",
+        incident_id="incident",
+        channel="email",
+        target="ada@example.com",
+        kind="escalation",
+        created_at=1_796_000_000,
+    )
+    NotificationOut.model_validate(notification_to_api(record))  # extra="forbid": drift fails here
