@@ -8,12 +8,12 @@ cannot take now is 503 (retried by every sender), never 429.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from chalice import Response
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from chalicelib.api.fields import RequestModel, ResponseModel
+from chalicelib.api.fields import ResponseModel
 from chalicelib.api.http import VigilBlueprint, json_body
 from chalicelib.domain.alerts import pagerduty
 from chalicelib.domain.errors import InvalidInput
@@ -28,28 +28,75 @@ class AlertsAccepted(ResponseModel):
     dedup_keys: list[str] = Field(description="One per alert of the payload, generated when it had none")
 
 
-class PagerDutyPayload(RequestModel):
-    summary: str = Field(max_length=1024)
-    source: str
+class NativePayload(RootModel[dict[str, Any]]):
+    """The integration type's own JSON object (Alertmanager webhook v4, an SNS delivery, ...)."""
+
+
+# The PagerDuty models document what pagerduty.parse_event enforces, as PagerDuty does: fields it
+# does not read are ignored (additionalProperties), "\S" means "not blank".
+class _PagerDutyDoc(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class PagerDutyPayload(_PagerDutyDoc):
+    summary: str = Field(max_length=pagerduty.SUMMARY_MAX, pattern=r"\S")
+    source: str = Field(pattern=r"\S")
     severity: Literal["critical", "error", "warning", "info"]
-    timestamp: str | None = None
-    component: str | None = None
-    group: str | None = None
-    class_: str | None = Field(default=None, alias="class")
-    custom_details: dict[str, Any] | None = None
+    timestamp: Any = Field(default=None, description="ISO 8601; kept as written")
+    component: Any = None
+    group: Any = None
+    class_: Any = Field(default=None, alias="class")
+    custom_details: Any = None
 
 
-class PagerDutyEvent(RequestModel):
-    """PagerDuty Events API v2: https://developer.pagerduty.com/docs/events-api-v2/overview/"""
+class PagerDutyLink(_PagerDutyDoc):
+    href: str = Field(pattern=r"\S", description="Kept when it is an http(s) URL")
+    text: Any = None
 
-    routing_key: str = Field(description="An integration key of Vigil")
-    event_action: Literal["trigger", "acknowledge", "resolve"]
-    dedup_key: str | None = Field(default=None, max_length=255)
-    payload: PagerDutyPayload | None = Field(default=None, description="Required to trigger")
-    links: list[dict[str, str]] | None = None
-    images: list[dict[str, str]] | None = None
-    client: str | None = None
-    client_url: str | None = None
+
+class PagerDutyImage(_PagerDutyDoc):
+    src: str = Field(pattern=r"\S")
+    href: Any = None
+    alt: Any = None
+
+
+class _PagerDutyEventFields(_PagerDutyDoc):
+    routing_key: str = Field(min_length=1, description="An integration key of Vigil")
+    links: list[PagerDutyLink] | None = None
+    images: list[PagerDutyImage] | None = None
+    client: Any = None
+    client_url: Any = None
+
+
+class PagerDutyTrigger(_PagerDutyEventFields):
+    event_action: Literal["trigger"]
+    dedup_key: str | None = Field(
+        default=None, max_length=pagerduty.DEDUP_KEY_MAX, description="Omitted: a new one is made"
+    )
+    payload: PagerDutyPayload
+
+
+class PagerDutyAcknowledge(_PagerDutyEventFields):
+    event_action: Literal["acknowledge"]
+    dedup_key: str = Field(max_length=pagerduty.DEDUP_KEY_MAX, pattern=r"\S")
+    payload: Any = Field(default=None, description="Ignored")
+
+
+class PagerDutyResolve(_PagerDutyEventFields):
+    event_action: Literal["resolve"]
+    dedup_key: str = Field(max_length=pagerduty.DEDUP_KEY_MAX, pattern=r"\S")
+    payload: Any = Field(default=None, description="Ignored")
+
+
+class PagerDutyEvent(
+    RootModel[
+        Annotated[
+            PagerDutyTrigger | PagerDutyAcknowledge | PagerDutyResolve, Field(discriminator="event_action")
+        ]
+    ]
+):
+    """PagerDuty Events API v2: https://developer.pagerduty.com/docs/events-api-v2/overview/ (a
+    trigger needs ``payload``, acknowledge and resolve need ``dedup_key``)."""
 
 
 class EventProcessed(ResponseModel):
@@ -63,6 +110,7 @@ class EventProcessed(ResponseModel):
     methods=("POST",),
     summary="Take alerts in the integration type's native format (the key authenticates)",
     status=202,
+    body=NativePayload,
     response=AlertsAccepted,
     auth=False,
     tags=TAGS,

@@ -1,24 +1,55 @@
-"""Field types shared by request models; their constraints also document the OpenAPI schema."""
+"""Field types shared by request and response models; their constraints also document the OpenAPI
+schema, which must state every rule the code enforces (schemathesis holds it to that)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
 
-Email = Annotated[str, Field(max_length=254, description="An email address.", examples=["ada@example.com"])]
+from chalicelib.domain.enums import Severity
+
+# The rule is domain.accounts.normalize_email (it trims, then matches this, and refuses ".." and a
+# local part over 64 characters); the pattern says as much as a JSON Schema regex can. No
+# "format": "email": RFC 5322 refuses addresses Vigil takes (" ada@example.com", "a.@example.com").
+EMAIL_PATTERN = (
+    r"^\s*[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\s*$"
+)
+Email = Annotated[
+    str,
+    Field(
+        max_length=254,
+        description="An email address (trimmed, compared lower-cased; at most 64 characters before @).",
+        examples=["ada@example.com"],
+        json_schema_extra={"pattern": EMAIL_PATTERN},
+    ),
+]
 Password = Annotated[
     str, Field(min_length=8, max_length=72, description="8-72 characters (at most 72 bytes in UTF-8).")
 ]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 RoleName = Literal["admin", "user", "viewer"]
+# The rule is domain.targets.check_url (trimmed; http or https; a host; no spaces or credentials).
+URL_PATTERN = r"^\s*[Hh][Tt][Tt][Pp][Ss]?://\S+\s*$"
+HttpUrl = Annotated[str, Field(min_length=1, max_length=2048, json_schema_extra={"pattern": URL_PATTERN})]
+# Ids are opaque; anything else cannot name a record (and DynamoDB refuses an empty key).
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+
+# Enums from the domain: a JSON string is read as the member (strict models take no other coercion).
+SeverityName = Annotated[Severity, Strict(False)]
 
 
 class RequestModel(BaseModel):
-    """Unknown fields are refused, so a typo is a 400 rather than a silent no-op."""
+    """Unknown fields are refused, so a typo is a 400 rather than a silent no-op. Enum fields hold
+    their plain value ("high"), which is what the use cases and PynamoDB take."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, use_enum_values=True)
 
 
 class ResponseModel(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    """What a route answers, exactly: a field returned but not declared is a bug the schemathesis run
+    (additionalProperties: false) catches."""
+
+    model_config = ConfigDict(extra="forbid")

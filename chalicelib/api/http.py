@@ -32,11 +32,17 @@ from chalicelib.settings import settings
 logger = Logger(service="vigil", child=True, level=settings.log_level)
 
 MAX_BODY_BYTES = 256 * 1024
+# Deeper JSON is refused (400): Python's parser overflows its stack near 1,000 levels, and DynamoDB
+# stores at most 32 levels of nested maps and lists (an alert's details are kept as they came).
+MAX_JSON_DEPTH = 32
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
 # Clients forget Content-Type; the body is read as JSON whatever it says, and refused (400) if it is not.
 ACCEPTED_CONTENT_TYPES = ["application/json", "text/plain", "application/x-www-form-urlencoded"]
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MAX_CURSOR_CHARS = 2048
+CURSOR_PATTERN = rf"^[A-Za-z0-9_-]{{1,{MAX_CURSOR_CHARS}}}$"  # unpadded base64url, as encode_cursor writes it
+_CURSOR = re.compile(CURSOR_PATTERN)
 _NAMED = re.compile(r"^[a-z_][a-z0-9_.]*: ")
 
 M = TypeVar("M", bound=BaseModel)
@@ -53,7 +59,12 @@ PAGE_PARAMS = (
     QueryParam(
         "limit", "Page size (1-100).", {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}
     ),
-    QueryParam("cursor", "The `next_cursor` of the previous page.", {"type": "string"}),
+    QueryParam(
+        "cursor",
+        "The `next_cursor` of the previous page of the same list, unchanged (it is signed: any other "
+        "value is 400).",
+        {"type": "string", "minLength": 1, "maxLength": MAX_CURSOR_CHARS, "pattern": CURSOR_PATTERN},
+    ),
 )
 
 
@@ -64,6 +75,7 @@ class RouteDoc:
     summary: str
     status: int
     body: type[BaseModel] | None
+    body_required: bool
     response: type[BaseModel] | None
     auth: bool
     tags: tuple[str, ...]
@@ -91,6 +103,7 @@ class VigilBlueprint(Blueprint):
         summary: str,
         status: int = 200,
         body: type[BaseModel] | None = None,
+        body_required: bool = True,
         response: type[BaseModel] | None = None,
         auth: bool = True,
         tags: tuple[str, ...] = (),
@@ -103,6 +116,7 @@ class VigilBlueprint(Blueprint):
             summary=summary,
             status=status,
             body=body,
+            body_required=body is not None and body_required,
             response=response,
             auth=auth,
             tags=tags,
@@ -115,6 +129,8 @@ class VigilBlueprint(Blueprint):
             def answer(**path_params: str) -> Response:
                 try:
                     _refuse_large_body(self.current_request)
+                    if doc.body_required and not _raw_body(self.current_request).strip():
+                        raise InvalidInput("is required", field="body")
                     result = view(**path_params)
                 except VigilError as error:
                     if error.status_code >= 500:
@@ -151,7 +167,7 @@ def parse_body(request: Request, model: type[M]) -> M:
     try:
         return model.model_validate(document)
     except ValidationError as exc:
-        raise InvalidInput(describe_validation_error(exc)) from exc
+        raise InvalidInput(describe_validation_error(exc, document)) from exc
 
 
 def json_body(request: Request, *, empty: Any = None) -> Any:
@@ -161,9 +177,38 @@ def json_body(request: Request, *, empty: Any = None) -> Any:
     if not raw.strip():
         return empty
     try:
-        return json.loads(raw.decode("utf-8"))
+        document = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidInput("is not valid JSON", field="body") from exc
+    except RecursionError as exc:
+        raise _too_deep() from exc
+    if json_depth(document) > MAX_JSON_DEPTH:
+        raise _too_deep()
+    return document
+
+
+def _too_deep() -> InvalidInput:
+    return InvalidInput(
+        f"must not nest arrays and objects more than {MAX_JSON_DEPTH} levels deep", field="body"
+    )
+
+
+def json_depth(document: Any) -> int:
+    """How deeply arrays and objects nest in a decoded JSON document (a scalar is 0); no recursion,
+    so no document can overflow the stack here."""
+    deepest = 0
+    pending: list[tuple[Any, int]] = [(document, 0)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
 
 
 _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
@@ -194,13 +239,18 @@ _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "model_type": lambda ctx: "must be an object",
     "too_long": lambda ctx: f"must have at most {ctx.get('max_length')} items",
     "too_short": lambda ctx: f"must have at least {ctx.get('min_length')} items",
+    "union_tag_invalid": lambda ctx: f"must be one of {ctx.get('expected_tags')}",
+    "union_tag_not_found": lambda ctx: "is required",
 }
 
 
-def describe_validation_error(exc: ValidationError) -> str:
+def describe_validation_error(exc: ValidationError, document: Any = None) -> str:
     """The first problem, as 'field: message' (nested fields dotted: 'steps.0.delay_minutes')."""
     first = exc.errors(include_url=False)[0]
-    where = ".".join(str(part) for part in first["loc"]) or "body"
+    loc = _field_path(first["loc"], document)
+    if first["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        loc = (*loc, str((first.get("ctx") or {}).get("discriminator", "type")).strip("'"))
+    where = ".".join(str(part) for part in loc) or "body"
     describe = _MESSAGES.get(first["type"])
     if describe is not None:
         message = describe(first.get("ctx") or {})
@@ -209,6 +259,22 @@ def describe_validation_error(exc: ValidationError) -> str:
     if not first["loc"] and _NAMED.match(message):
         return message  # a whole-model rule that already names its field
     return f"{where}: {message}"
+
+
+def _field_path(loc: tuple[int | str, ...], document: Any) -> tuple[int | str, ...]:
+    """``loc`` as the client wrote it: pydantic adds the tag of a discriminated union
+    ('targets.0.sms.number'), which is no key of the document ('targets.0.number')."""
+    path: list[int | str] = []
+    current = document
+    for index, part in enumerate(loc):
+        is_last = index == len(loc) - 1
+        # A union tag: a name the loc goes on under though the document has nothing to go into there.
+        if isinstance(current, dict) and not is_last and not isinstance(current.get(part), dict | list):
+            continue
+        path.append(part)
+        in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        current = current[part] if in_list or (isinstance(current, dict) and part in current) else None
+    return tuple(path)
 
 
 def int_param(request: Request, name: str, *, default: int, low: int, high: int) -> int:
@@ -226,18 +292,27 @@ def int_param(request: Request, name: str, *, default: int, low: int, high: int)
     return value
 
 
+def id_param(request: Request, name: str) -> str | None:
+    """An id query parameter (None when absent), or a 400 naming it: it cannot name anything else."""
+    params: Mapping[str, str] = request.query_params or {}
+    value = params.get(name)
+    if value is not None and not is_plausible_id(value):
+        raise InvalidInput("is not a valid id", field=name)
+    return value
+
+
 def page_params(request: Request) -> tuple[int, str | None]:
     limit = int_param(request, "limit", default=DEFAULT_PAGE_SIZE, low=1, high=MAX_PAGE_SIZE)
     params: Mapping[str, str] = request.query_params or {}
     cursor: str | None = params.get("cursor")
-    if cursor is not None and (not cursor or len(cursor) > 2048):
+    if cursor is not None and not _CURSOR.fullmatch(cursor):
         raise InvalidInput("is not a valid cursor for this list", field="cursor")
     return limit, cursor
 
 
 def is_plausible_id(value: str) -> bool:
     """IDs in paths are checked before they reach DynamoDB, which rejects oversized keys with a 500."""
-    return bool(_ID.match(value))
+    return bool(_ID.fullmatch(value))
 
 
 def path_id(value: str, *, what: str) -> str:

@@ -8,16 +8,25 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints
 
 from chalicelib.api.access import require_member
-from chalicelib.api.fields import RequestModel, ResponseModel
+from chalicelib.api.fields import (
+    ID_PATTERN,
+    Id,
+    RequestModel,
+    ResponseModel,
+    SeverityName,
+)
 from chalicelib.api.http import (
     PAGE_PARAMS,
     QueryParam,
     VigilBlueprint,
+    id_param,
     page_params,
     parse_body,
     path_id,
 )
 from chalicelib.domain.clock import iso, now_seconds
+from chalicelib.domain.enums import INCIDENT_STATUSES, SEVERITIES, Channel, IncidentStatus, Severity
+from chalicelib.domain.incidents import SNOOZE_MINUTES
 from chalicelib.domain.roles import Role
 from chalicelib.models.incidents import Incident, IncidentEvent
 from chalicelib.usecases import escalation, incidents, notifications
@@ -26,7 +35,6 @@ from chalicelib.usecases.escalation import escalation_to_api
 bp = VigilBlueprint(__name__)
 TAGS = ("incidents",)
 
-Severity = Literal["low", "medium", "high", "critical"]
 Category = Literal["network", "server", "software", "login", "other"]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, Field(max_length=10_000)]
@@ -35,28 +43,36 @@ LongText = Annotated[str, Field(max_length=10_000)]
 class CreateIncidentRequest(RequestModel):
     title: Title
     description: LongText = ""
-    severity: Severity = "medium"
-    service_id: str | None = Field(default=None, max_length=64)
+    severity: SeverityName = Severity.MEDIUM
+    service_id: Id | None = None
     dedup_key: str | None = Field(default=None, min_length=1, max_length=255)
 
 
 class UpdateIncidentRequest(RequestModel):
+    """Omitted or null: unchanged."""
+
     title: Title | None = None
     description: LongText | None = None
-    severity: Severity | None = None
+    severity: SeverityName | None = None
     category: Category | None = None
 
 
 class ResolveRequest(RequestModel):
+    """The body is optional: resolving with no body (or {}) leaves no note."""
+
     note: LongText | None = None
 
 
 class SnoozeRequest(RequestModel):
-    minutes: int = Field(ge=1, le=1440)
+    minutes: int = Field(
+        ge=SNOOZE_MINUTES[0],
+        le=SNOOZE_MINUTES[1],
+        description="A JSON integer (340, not 340.0)",
+    )
 
 
 class AssignRequest(RequestModel):
-    user_id: str = Field(min_length=1, max_length=64)
+    user_id: Id = Field(description="A member of the organization")
 
 
 class CommentRequest(RequestModel):
@@ -78,7 +94,10 @@ class Timeline(ResponseModel):
 
 class EscalationOut(ResponseModel):
     policy_id: str | None
+    policy_name: str | None
     step: int | None = Field(description="the last step fired (0-based); null before the first")
+    loop: int | None = Field(description="the pass through the steps of that step (0: the first)")
+    next_step: int | None = Field(description="the step that fires next; null when none will")
     next_at: str | None = Field(description="when the next step fires; null when none will")
 
 
@@ -87,9 +106,9 @@ class IncidentOut(ResponseModel):
     org_id: str
     title: str
     description: str
-    severity: Literal["low", "medium", "high", "critical"]
-    status: Literal["open", "acknowledged", "snoozed", "resolved"]
-    category: str
+    severity: Severity
+    status: IncidentStatus
+    category: Category
     source: Literal["manual", "monitor", "alert"]
     service_id: str | None
     dedup_key: str | None
@@ -99,6 +118,7 @@ class IncidentOut(ResponseModel):
     created_at: str
     acknowledged_at: str | None
     resolved_at: str | None
+    snoozed_until: str | None = Field(description="while snoozed: when it returns to open")
     escalation: EscalationOut | None
 
 
@@ -143,9 +163,13 @@ def incident_to_api(incident: Incident) -> dict[str, Any]:
     response=IncidentList,
     tags=TAGS,
     query=(
-        QueryParam("status", "open, acknowledged, snoozed or resolved", {"type": "string"}),
-        QueryParam("severity", "low, medium, high or critical", {"type": "string"}),
-        QueryParam("service_id", "Only this service's incidents", {"type": "string"}),
+        QueryParam(
+            "status", "Only incidents in this status", {"type": "string", "enum": list(INCIDENT_STATUSES)}
+        ),
+        QueryParam(
+            "severity", "Only incidents of this severity", {"type": "string", "enum": list(SEVERITIES)}
+        ),
+        QueryParam("service_id", "Only this service's incidents", {"type": "string", "pattern": ID_PATTERN}),
         *PAGE_PARAMS,
     ),
     errors=(400,),
@@ -158,7 +182,7 @@ def list_incidents(org_id: str) -> dict[str, Any]:
         org_id,
         status=params.get("status"),
         severity=params.get("severity"),
-        service_id=params.get("service_id"),
+        service_id=id_param(bp.current_request, "service_id"),
         limit=limit,
         cursor=cursor,
     )
@@ -251,6 +275,7 @@ def acknowledge(org_id: str, incident_id: str) -> dict[str, Any]:
     methods=("POST",),
     summary="Resolve, with an optional note (role user); 409 if already resolved",
     body=ResolveRequest,
+    body_required=False,
     response=IncidentOut,
     tags=TAGS,
     errors=(409,),
@@ -347,12 +372,19 @@ def escalate(org_id: str, incident_id: str) -> dict[str, Any]:
 
 
 class NotificationOut(ResponseModel):
-    channel: Literal["email", "sms", "webhook", "slack"]
+    id: str
+    channel: Channel
     target: str
     status: Literal["queued", "sent", "failed"]
     attempts: int
     error: str | None
     sent_at: str | None
+    kind: str = Field(
+        description="what it tells: escalation, or a lifecycle notice (acknowledged, resolved...)"
+    )
+    step: int = Field(description="the escalation step it belongs to")
+    loop: int = Field(description="the pass through the policy's steps")
+    created_at: str
 
 
 class NotificationList(ResponseModel):

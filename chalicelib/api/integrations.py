@@ -7,9 +7,10 @@ from typing import Any, Literal
 from pydantic import Field
 
 from chalicelib.api.access import require_member
-from chalicelib.api.fields import Name, RequestModel, ResponseModel
+from chalicelib.api.fields import Id, Name, RequestModel, ResponseModel, SeverityName
 from chalicelib.api.http import PAGE_PARAMS, VigilBlueprint, page_params, parse_body, path_id
 from chalicelib.domain.clock import iso
+from chalicelib.domain.enums import Severity
 from chalicelib.domain.roles import Role
 from chalicelib.models.integrations import Integration
 from chalicelib.usecases import integrations
@@ -18,16 +19,13 @@ bp = VigilBlueprint(__name__)
 TAGS = ("integrations",)
 
 IntegrationType = Literal["generic", "pagerduty", "alertmanager", "grafana", "cloudwatch", "elastic"]
-Severity = Literal["low", "medium", "high", "critical"]
 
 
 class CreateIntegrationRequest(RequestModel):
     name: Name
     type: IntegrationType
-    service_id: str | None = Field(
-        default=None, max_length=64, description="Incidents it opens belong to this service"
-    )
-    severity: Severity | None = Field(
+    service_id: Id | None = Field(default=None, description="Incidents it opens belong to this service")
+    severity: SeverityName | None = Field(
         default=None, description="For alerts whose payload has no severity (default: high)"
     )
 
@@ -91,6 +89,7 @@ def create_integration(org_id: str) -> dict[str, Any]:
     response=IntegrationList,
     tags=TAGS,
     query=PAGE_PARAMS,
+    errors=(400,),
 )
 def list_integrations(org_id: str) -> dict[str, Any]:
     require_member(bp.current_request, org_id)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import RootModel
 
 from chalicelib.api.fields import ResponseModel
 from chalicelib.api.http import VigilBlueprint
@@ -14,13 +16,17 @@ VERSION = "0.1.0"
 
 
 class Health(ResponseModel):
-    status: str
+    status: Literal["ok"]
 
 
 class Discovery(ResponseModel):
     name: str
     version: str
     docs: str
+
+
+class OpenApiDocument(RootModel[dict[str, Any]]):
+    """An OpenAPI 3.1 document."""
 
 
 @bp.route("/health", summary="Liveness check", auth=False, response=Health, tags=("meta",))
@@ -33,6 +39,12 @@ def discovery() -> dict[str, Any]:
     return {"name": "vigil", "version": VERSION, "docs": "/openapi.json"}
 
 
-@bp.route("/openapi.json", summary="This API as an OpenAPI 3 document", auth=False, tags=("meta",))
+@bp.route(
+    "/openapi.json",
+    summary="This API as an OpenAPI 3 document",
+    auth=False,
+    response=OpenApiDocument,
+    tags=("meta",),
+)
 def openapi() -> dict[str, Any]:
     return openapi_document(bp.current_app, version=VERSION)

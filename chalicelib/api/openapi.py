@@ -14,7 +14,9 @@ from typing import Any
 from chalice import Chalice
 from pydantic import BaseModel
 
-from chalicelib.api.http import MAX_BODY_BYTES, RouteDoc
+from chalicelib.api.fields import ID_PATTERN
+from chalicelib.api.http import MAX_BODY_BYTES, MAX_JSON_DEPTH, RouteDoc
+from chalicelib.domain.enums import CHANNELS
 
 _ERROR_SCHEMA = {
     "type": "object",
@@ -25,15 +27,22 @@ _ERROR_SCHEMA = {
     },
 }
 _ERROR_TEXT = {
-    400: "Bad input; the message names the field.",
+    400: "Bad input (a body, field or query parameter that breaks a rule); the message names it.",
     401: "Missing, invalid or expired access token.",
     403: "Authenticated but not allowed.",
     404: "Not found, or it belongs to another organization.",
     409: "Conflict with the current state.",
     413: f"Body larger than {MAX_BODY_BYTES // 1024} KiB.",
     429: "Throttled; see Retry-After.",
-    503: "Temporarily unable to take the request; retry (see Retry-After).",
+    503: "Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After.",
 }
+# What a path parameter can be; a value outside it names nothing, so it is 404.
+_PATH_SCHEMAS: dict[str, dict[str, Any]] = {
+    "channel": {"type": "string", "enum": list(CHANNELS)},
+    "email": {"type": "string", "minLength": 1, "maxLength": 254},
+    "key": {"type": "string", "minLength": 1, "maxLength": 128},
+}
+_ID_SCHEMA = {"type": "string", "pattern": ID_PATTERN}
 _PATH_PARAM = re.compile(r"{(\w+)}")
 
 
@@ -58,7 +67,9 @@ def _build(app: Chalice, version: str) -> dict[str, Any]:
             "title": "Vigil API",
             "version": version,
             "description": "Uptime monitoring and incident response. Errors are "
-            '`{"Code": ..., "Message": ...}`; timestamps are ISO 8601 UTC.',
+            '`{"Code": ..., "Message": ...}`; timestamps are ISO 8601 UTC. Request bodies are JSON '
+            f"objects of at most {MAX_BODY_BYTES // 1024} KiB nesting at most {MAX_JSON_DEPTH} levels; "
+            "integers are written without a fraction (`5`, not `5.0`).",
         },
         "servers": [{"url": "/"}],
         "paths": paths,
@@ -83,7 +94,7 @@ def _operation(path: str, method: str, doc: RouteDoc, schemas: dict[str, Any]) -
         "operationId": _operation_id(path, method),
         "tags": list(doc.tags),
         "parameters": [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            {"name": name, "in": "path", "required": True, "schema": _PATH_SCHEMAS.get(name, _ID_SCHEMA)}
             for name in _PATH_PARAM.findall(path)
         ]
         + [
@@ -99,20 +110,24 @@ def _operation(path: str, method: str, doc: RouteDoc, schemas: dict[str, Any]) -
     }
     if doc.body is not None:
         operation["requestBody"] = {
-            "required": True,
+            "required": doc.body_required,
             "content": {"application/json": {"schema": _schema_ref(doc.body, schemas)}},
         }
     success: dict[str, Any] = {"description": "Success"}
     if doc.response is not None:
         success["content"] = {"application/json": {"schema": _schema_ref(doc.response, schemas)}}
     responses: dict[str, Any] = {str(doc.status): success}
-    codes = set(doc.errors)
+    codes = set(doc.errors) | {503}  # API Gateway throttles every route
     if doc.body is not None:
         codes |= {400, 413}
+    if doc.query:
+        codes.add(400)
     if doc.auth:
         codes.add(401)
     if "{org_id}" in path:
         codes |= {403, 404}
+    if "{" in path:
+        codes.add(404)
     for code in sorted(codes):
         responses[str(code)] = {
             "description": _ERROR_TEXT.get(code, "Error"),

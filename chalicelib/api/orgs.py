@@ -10,6 +10,7 @@ from pydantic import Field
 from chalicelib.api.access import require_member, require_user
 from chalicelib.api.fields import Email, Name, RequestModel, ResponseModel, RoleName
 from chalicelib.api.http import PAGE_PARAMS, VigilBlueprint, page_params, parse_body, path_id
+from chalicelib.domain.accounts import SLUG_PATTERN
 from chalicelib.domain.clock import iso
 from chalicelib.domain.roles import Role
 from chalicelib.usecases import notifications, orgs
@@ -22,11 +23,16 @@ MEMBER_TAGS = ("members",)
 
 class CreateOrgRequest(RequestModel):
     name: Name
-    slug: str | None = Field(default=None, max_length=48, description="Lowercase letters, digits, hyphens.")
+    slug: str | None = Field(
+        default=None,
+        pattern=SLUG_PATTERN,
+        description="1-48 lowercase letters, digits or hyphens, not starting or ending with a hyphen; "
+        "omitted or null: made from the name.",
+    )
 
 
 class UpdateOrgRequest(RequestModel):
-    name: Name | None = None
+    name: Name | None = Field(default=None, description="Omitted or null: unchanged")
 
 
 class AddMemberRequest(RequestModel):
@@ -57,6 +63,8 @@ class MemberOut(ResponseModel):
     name: str | None
     role: RoleName
     status: Literal["active", "invited"]
+    joined_at: str | None = Field(default=None, description="active members: when they joined")
+    expires_at: str | None = Field(default=None, description="invitations: when the invitation lapses")
 
 
 class MemberList(ResponseModel):
@@ -279,7 +287,7 @@ def revoke_invitation(org_id: str, email: str) -> None:
 
 class WebhookSecret(ResponseModel):
     secret: str
-    header: str
+    header: Literal["X-Vigil-Signature"]
     scheme: str
 
 

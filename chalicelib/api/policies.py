@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from chalicelib.api.access import require_member
-from chalicelib.api.fields import Name, RequestModel, ResponseModel, RoleName
+from chalicelib.api.fields import (
+    Email,
+    HttpUrl,
+    Id,
+    Name,
+    RequestModel,
+    ResponseModel,
+    RoleName,
+    SeverityName,
+)
 from chalicelib.api.http import PAGE_PARAMS, VigilBlueprint, json_body, page_params, path_id
 from chalicelib.domain.clock import iso
+from chalicelib.domain.enums import Severity
 from chalicelib.domain.escalation import MAX_DELAY_MINUTES, MAX_REPEAT, MAX_STEPS, MAX_TARGETS_PER_STEP
 from chalicelib.domain.roles import Role
 from chalicelib.models.policies import EscalationPolicy
@@ -18,20 +28,46 @@ from chalicelib.usecases import policies
 bp = VigilBlueprint(__name__)
 TAGS = ("escalation policies",)
 
-Severity = Literal["low", "medium", "high", "critical"]
-TargetType = Literal["user", "role", "email", "sms", "webhook", "slack"]
+# E.164: + and 7-15 digits (the rule is domain.escalation.check_e164, which trims first).
+E164_PATTERN = r"^\s*\+[1-9][0-9]{6,14}\s*$"
 
 
-class PolicyTarget(RequestModel):
-    """``type`` and the one field that type needs: user → id, role → role, email → address,
-    sms → number (E.164), webhook/slack → url."""
+class UserTarget(RequestModel):
+    type: Literal["user"]
+    id: Id = Field(description="A member's user id: notified on the channels of their preferences")
 
-    type: TargetType
-    id: str | None = Field(default=None, max_length=64, description="user: a member's user id")
-    role: RoleName | None = Field(default=None, description="role: every member with this role")
-    address: str | None = Field(default=None, max_length=254, description="email")
-    number: str | None = Field(default=None, max_length=16, examples=["+15555550100"], description="sms")
-    url: str | None = Field(default=None, max_length=2048, description="webhook (http/https), slack (https)")
+
+class RoleTarget(RequestModel):
+    type: Literal["role"]
+    role: RoleName = Field(description="Every member with this role")
+
+
+class EmailTarget(RequestModel):
+    type: Literal["email"]
+    address: Email
+
+
+class SmsTarget(RequestModel):
+    type: Literal["sms"]
+    number: str = Field(max_length=32, examples=["+15555550100"], json_schema_extra={"pattern": E164_PATTERN})
+
+
+class WebhookTarget(RequestModel):
+    type: Literal["webhook"]
+    url: HttpUrl = Field(description="http or https; a JSON POST signed with X-Vigil-Signature")
+
+
+class SlackTarget(RequestModel):
+    type: Literal["slack"]
+    url: HttpUrl = Field(description="A Slack incoming-webhook URL (https)")
+
+
+# ``type`` says which one field the target needs: user → id, role → role, email → address,
+# sms → number, webhook/slack → url.
+PolicyTarget = Annotated[
+    UserTarget | RoleTarget | EmailTarget | SmsTarget | WebhookTarget | SlackTarget,
+    Field(discriminator="type"),
+]
 
 
 class PolicyStep(RequestModel):
@@ -46,8 +82,8 @@ class PolicyStep(RequestModel):
 
 
 class PolicyMatch(RequestModel):
-    min_severity: Severity = "low"
-    service_ids: list[str] = Field(
+    min_severity: SeverityName = Severity.LOW
+    service_ids: list[Id] = Field(
         default_factory=list, max_length=100, description="Empty: incidents of any service (or none)"
     )
 

@@ -3,14 +3,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field
 
 from chalicelib.api.access import require_member, require_user
-from chalicelib.api.fields import RequestModel, ResponseModel
+from chalicelib.api.fields import RequestModel, ResponseModel, SeverityName
 from chalicelib.api.http import VigilBlueprint, is_plausible_id, parse_body
 from chalicelib.domain.clock import iso
+from chalicelib.domain.enums import Channel, Severity
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.roles import Role
 from chalicelib.usecases import orgs, preferences
@@ -18,8 +19,6 @@ from chalicelib.usecases.preferences import KEEP, PreferenceView
 
 bp = VigilBlueprint(__name__)
 TAGS = ("notification preferences",)
-
-Severity = Literal["low", "medium", "high", "critical"]
 
 
 class PreferenceRequest(RequestModel):
@@ -30,11 +29,13 @@ class PreferenceRequest(RequestModel):
         description="email: an address (null: the account's); sms: E.164; webhook/slack: a URL. "
         "Omitted: unchanged.",
     )
-    min_severity: Severity | None = Field(default=None, description="Omitted: unchanged (default low)")
+    min_severity: SeverityName | None = Field(
+        default=None, description="Omitted or null: unchanged (default low)"
+    )
 
 
 class PreferenceOut(ResponseModel):
-    channel: Literal["email", "sms", "webhook", "slack"]
+    channel: Channel
     enabled: bool
     address: str | None
     min_severity: Severity

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import JsonDict
 
 from chalicelib.api.access import require_member
-from chalicelib.api.fields import Name, RequestModel, ResponseModel
+from chalicelib.api.fields import HttpUrl, Id, Name, RequestModel, ResponseModel, SeverityName
 from chalicelib.api.http import (
     PAGE_PARAMS,
     QueryParam,
@@ -19,8 +20,10 @@ from chalicelib.api.http import (
 )
 from chalicelib.domain.checks import CheckRecord
 from chalicelib.domain.clock import iso, now_seconds
+from chalicelib.domain.enums import Severity
+from chalicelib.domain.monitoring import MonitorStatus
 from chalicelib.domain.roles import Role
-from chalicelib.domain.service_config import ServiceConfig
+from chalicelib.domain.service_config import DEFAULT_TIMEOUT_SECONDS, MAX_HEADERS, ServiceConfig
 from chalicelib.models.services import Service
 from chalicelib.usecases import services
 
@@ -29,22 +32,28 @@ TAGS = ("services",)
 MAX_HOURS = 720
 MAX_DAYS = 365
 
-Severity = Literal["low", "medium", "high", "critical"]
 Method = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+TIMEOUT_TEXT = (
+    f"Below interval_seconds; omitted or null: {DEFAULT_TIMEOUT_SECONDS}, or 80% of a shorter interval"
+)
 
 
 class ServiceFields(RequestModel):
-    url: str = Field(max_length=2048, description="http(s) URL to probe")
+    url: HttpUrl = Field(description="http(s) URL to probe")
     method: Method = "GET"
-    interval_seconds: int = Field(default=60, ge=1, le=86_400, description="From VIGIL_MIN_INTERVAL_SECONDS")
-    timeout_seconds: int = Field(default=10, ge=1, le=60, description="Below interval_seconds")
+    interval_seconds: int = Field(
+        default=60, ge=1, le=86_400, description="At least the deployment's VIGIL_MIN_INTERVAL_SECONDS"
+    )
+    timeout_seconds: int | None = Field(default=None, ge=1, le=60, description=TIMEOUT_TEXT)
     expected_status: str = Field(default="200-399", max_length=200, examples=["200-299,301"])
-    keyword: str | None = Field(default=None, max_length=1000, description="The body must contain it")
+    keyword: str | None = Field(
+        default=None, min_length=1, max_length=1000, description="The body must contain it"
+    )
     failure_threshold: int = Field(default=2, ge=1, le=10)
     recovery_threshold: int = Field(default=1, ge=1, le=10)
-    severity: Severity = "high"
-    escalation_policy_id: str | None = Field(default=None, max_length=64)
-    headers: dict[str, str] = Field(default_factory=dict, max_length=20)
+    severity: SeverityName = Severity.HIGH
+    escalation_policy_id: Id | None = None
+    headers: dict[str, str] = Field(default_factory=dict, max_length=MAX_HEADERS)
     enabled: bool = True
     public: bool = False
 
@@ -53,19 +62,35 @@ class CreateServiceRequest(ServiceFields):
     name: Name
 
 
+def _only_nullable_fields_take_null(schema: JsonDict, model: type[BaseModel]) -> None:
+    """Omitted means unchanged, null is refused (except NULLABLE): the schema says so."""
+    properties: Any = schema.get("properties", {})
+    for name, field_schema in properties.items():
+        if name in NULLABLE:
+            continue
+        field_schema.pop("default", None)
+        choices = [c for c in field_schema.pop("anyOf", []) if c != {"type": "null"}]
+        if choices:
+            field_schema.update(choices[0])
+
+
 class UpdateServiceRequest(RequestModel):
+    """Any create field; omitted fields keep their value."""
+
+    model_config = ConfigDict(json_schema_extra=_only_nullable_fields_take_null)
+
     name: Name | None = None
-    url: str | None = Field(default=None, max_length=2048)
+    url: HttpUrl | None = None
     method: Method | None = None
     interval_seconds: int | None = Field(default=None, ge=1, le=86_400)
-    timeout_seconds: int | None = Field(default=None, ge=1, le=60)
+    timeout_seconds: int | None = Field(default=None, ge=1, le=60, description="Below interval_seconds")
     expected_status: str | None = Field(default=None, max_length=200)
-    keyword: str | None = Field(default=None, max_length=1000)
+    keyword: str | None = Field(default=None, min_length=1, max_length=1000, description="null: none")
     failure_threshold: int | None = Field(default=None, ge=1, le=10)
     recovery_threshold: int | None = Field(default=None, ge=1, le=10)
-    severity: Severity | None = None
-    escalation_policy_id: str | None = Field(default=None, max_length=64)
-    headers: dict[str, str] | None = Field(default=None, max_length=20)
+    severity: SeverityName | None = None
+    escalation_policy_id: Id | None = Field(default=None, description="null: none")
+    headers: dict[str, str] | None = Field(default=None, max_length=MAX_HEADERS)
     enabled: bool | None = None
     public: bool | None = None
 
@@ -97,9 +122,10 @@ class ServiceOut(ResponseModel):
     headers: dict[str, str]
     enabled: bool
     public: bool
-    status: Literal["pending", "up", "down", "paused"]
+    status: MonitorStatus
     down_since: str | None
     open_incident_id: str | None
+    last_checked_at: str | None
     created_at: str
     updated_at: str
 
@@ -123,8 +149,69 @@ class CheckList(ResponseModel):
 
 
 class Queued(ResponseModel):
-    status: str
+    status: Literal["queued"]
     service_id: str
+
+
+class ResponseTimes(ResponseModel):
+    avg: float | None
+    p50: float | None
+    p95: float | None
+
+
+class SeverityCounts(ResponseModel):
+    low: int
+    medium: int
+    high: int
+    critical: int
+
+
+class MetricsOut(ResponseModel):
+    service_id: str
+    status: MonitorStatus
+    uptime_percentage: float
+    total_checks: int
+    failed_checks: int
+    incident_count: int
+    mttr_seconds: float | None = Field(description="null when no incident was resolved")
+    mtta_seconds: float | None = Field(description="null when no incident was acknowledged")
+    total_downtime_seconds: int
+    current_downtime_seconds: int
+    severity_distribution: SeverityCounts
+    response_time_ms: ResponseTimes
+
+
+class MetricsTotals(ResponseModel):
+    services: int
+    up: int
+    down: int
+    paused: int
+    pending: int
+    total_checks: int
+    failed_checks: int
+    uptime_percentage: float
+    incident_count: int
+    mttr_seconds: float | None
+    mtta_seconds: float | None
+    total_downtime_seconds: int
+    severity_distribution: SeverityCounts
+
+
+class OrgMetrics(ResponseModel):
+    services: list[MetricsOut]
+    totals: MetricsTotals
+
+
+HOURS = QueryParam(
+    "hours",
+    f"How far back (1-{MAX_HOURS}).",
+    {"type": "integer", "minimum": 1, "maximum": MAX_HOURS, "default": 24},
+)
+DAYS = QueryParam(
+    "days",
+    f"How far back (1-{MAX_DAYS}).",
+    {"type": "integer", "minimum": 1, "maximum": MAX_DAYS, "default": 30},
+)
 
 
 def service_to_api(service: Service, *, role: Role) -> dict[str, Any]:
@@ -261,7 +348,7 @@ def check_now(org_id: str, service_id: str) -> dict[str, Any]:
     summary="Recent checks, newest first",
     response=CheckList,
     tags=TAGS,
-    query=(QueryParam("hours", "How far back (1-720).", {"type": "integer", "default": 24}), *PAGE_PARAMS),
+    query=(HOURS, *PAGE_PARAMS),
     errors=(400,),
 )
 def list_checks(org_id: str, service_id: str) -> dict[str, Any]:
@@ -277,8 +364,9 @@ def list_checks(org_id: str, service_id: str) -> dict[str, Any]:
 @bp.route(
     "/v1/orgs/{org_id}/services/{service_id}/metrics",
     summary="Uptime, incidents, MTTR/MTTA, downtime and response times over the last days",
+    response=MetricsOut,
     tags=TAGS,
-    query=(QueryParam("days", "How far back (1-365).", {"type": "integer", "default": 30}),),
+    query=(DAYS,),
     errors=(400,),
 )
 def service_metrics(org_id: str, service_id: str) -> dict[str, Any]:
@@ -290,8 +378,9 @@ def service_metrics(org_id: str, service_id: str) -> dict[str, Any]:
 @bp.route(
     "/v1/orgs/{org_id}/metrics",
     summary="Metrics of every service of the organization, and totals",
+    response=OrgMetrics,
     tags=TAGS,
-    query=(QueryParam("days", "How far back (1-365).", {"type": "integer", "default": 30}),),
+    query=(DAYS,),
     errors=(400,),
 )
 def org_metrics(org_id: str) -> dict[str, Any]:

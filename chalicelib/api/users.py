@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from chalicelib.api.access import require_user
-from chalicelib.api.fields import Name, Password, RequestModel, ResponseModel
+from chalicelib.api.fields import Name, Password, RequestModel, ResponseModel, RoleName
 from chalicelib.api.http import VigilBlueprint, parse_body
 from chalicelib.domain.clock import iso
 from chalicelib.usecases import users
@@ -33,7 +33,7 @@ class OrgSummary(ResponseModel):
     id: str
     name: str
     slug: str
-    role: str
+    role: RoleName
 
 
 class Me(ResponseModel):

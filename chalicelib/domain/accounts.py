@@ -21,7 +21,8 @@ _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@"
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 )
-_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$")
+SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$"
+_SLUG = re.compile(SLUG_PATTERN)
 
 # Consumer mailbox providers refused for org creation when
 # VIGIL_REQUIRE_BUSINESS_EMAIL is on (the seed product's rule).
@@ -70,7 +71,7 @@ def slugify(name: str) -> str:
 
 
 def check_slug(slug: str, *, field: str = "slug") -> str:
-    if not _SLUG.match(slug):
+    if not _SLUG.fullmatch(slug):
         raise InvalidInput(
             "must be 1-48 lowercase letters, digits or hyphens, not starting or ending with a hyphen",
             field=field,

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from chalicelib.domain.enums import SEVERITIES as SEVERITIES  # re-exported: older imports use this home
+from chalicelib.domain.enums import IncidentStatus as Status  # the lifecycle below moves it
 from chalicelib.domain.errors import Conflict, InvalidInput
 
-SEVERITIES = ("low", "medium", "high", "critical")
 CATEGORIES = ("network", "server", "software", "login", "other")
 SNOOZE_MINUTES = (1, 1440)
 TITLE_MAX = 200
 TEXT_MAX = 10_000
-
-
-class Status(StrEnum):
-    OPEN = "open"
-    ACKNOWLEDGED = "acknowledged"
-    SNOOZED = "snoozed"
-    RESOLVED = "resolved"
 
 
 class Action(StrEnum):

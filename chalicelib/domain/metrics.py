@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
+from chalicelib.domain.enums import SEVERITIES
+
 # Upper bounds (inclusive) of the latency histogram's buckets; one more bucket holds everything slower.
 LATENCY_BUCKETS_MS: tuple[int, ...] = (
     5,
@@ -33,7 +35,6 @@ LATENCY_BUCKETS_MS: tuple[int, ...] = (
 )
 HISTOGRAM_SIZE = len(LATENCY_BUCKETS_MS) + 1
 
-SEVERITIES = ("low", "medium", "high", "critical")
 
 _SERVICE_STATUSES = ("up", "down", "paused", "pending")
 

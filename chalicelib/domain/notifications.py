@@ -25,10 +25,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from chalicelib.domain.clock import iso
+from chalicelib.domain.enums import CHANNELS
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.messages import EmailMessage
 
-CHANNELS = ("email", "sms", "webhook", "slack")
 KINDS = ("escalation", "acknowledged", "resolved")
 WEBHOOK_EVENTS = ("incident.triggered", "incident.escalated", "incident.acknowledged", "incident.resolved")
 SIGNATURE_HEADER = "X-Vigil-Signature"

@@ -6,15 +6,16 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from chalicelib.domain.enums import SEVERITIES
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.status_codes import StatusRanges
 from chalicelib.domain.targets import check_url
 
 MAX_INTERVAL_SECONDS = 86_400
 MAX_TIMEOUT_SECONDS = 60
+DEFAULT_TIMEOUT_SECONDS = 10
 MAX_HEADERS = 20
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-SEVERITIES = ("low", "medium", "high", "critical")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
 _HOP_BY_HOP = {"host", "content-length", "transfer-encoding", "connection", "upgrade", "te", "trailer"}
 
@@ -25,7 +26,7 @@ class ServiceConfig:
     url: str
     method: str = "GET"
     interval_seconds: int = 60
-    timeout_seconds: int = 10
+    timeout_seconds: int | None = None  # None: default_timeout(interval_seconds)
     expected_status: str = "200-399"
     keyword: str | None = None
     failure_threshold: int = 2
@@ -48,9 +49,12 @@ def check_service_config(config: ServiceConfig, *, min_interval: int, allow_priv
         raise InvalidInput(f"must be one of {', '.join(METHODS)}", field="method")
     if not min_interval <= config.interval_seconds <= MAX_INTERVAL_SECONDS:
         raise InvalidInput(f"must be from {min_interval} to {MAX_INTERVAL_SECONDS}", field="interval_seconds")
-    if not 1 <= config.timeout_seconds <= MAX_TIMEOUT_SECONDS:
+    timeout = config.timeout_seconds
+    if timeout is None:
+        timeout = default_timeout(config.interval_seconds)
+    if not 1 <= timeout <= MAX_TIMEOUT_SECONDS:
         raise InvalidInput(f"must be from 1 to {MAX_TIMEOUT_SECONDS}", field="timeout_seconds")
-    if config.timeout_seconds >= config.interval_seconds:
+    if timeout >= config.interval_seconds:
         raise InvalidInput("must be below interval_seconds", field="timeout_seconds")
     expected = str(StatusRanges.parse(config.expected_status))
     for name, value in (
@@ -64,7 +68,14 @@ def check_service_config(config: ServiceConfig, *, min_interval: int, allow_priv
     if config.keyword is not None and not config.keyword:
         raise InvalidInput("must not be empty (omit it or send null)", field="keyword")
     headers = check_headers(config.headers)
-    return replace(config, url=url, method=method, expected_status=expected, headers=headers)
+    return replace(
+        config, url=url, method=method, timeout_seconds=timeout, expected_status=expected, headers=headers
+    )
+
+
+def default_timeout(interval_seconds: int) -> int:
+    """10 s, or 80% of a shorter interval (whole seconds, at least 1) so a check ends before the next."""
+    return max(1, min(DEFAULT_TIMEOUT_SECONDS, interval_seconds * 4 // 5))
 
 
 def check_headers(headers: Mapping[str, str]) -> dict[str, str]:

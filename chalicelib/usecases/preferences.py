@@ -18,6 +18,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.domain.accounts import normalize_email
 from chalicelib.domain.clock import now_seconds
+from chalicelib.domain.enums import CHANNELS
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.escalation import check_hook_url, check_severity, severity_at_least
 from chalicelib.domain.notifications import check_e164
@@ -26,7 +27,6 @@ from chalicelib.models.users import User
 from chalicelib.settings import settings
 from chalicelib.usecases import targets
 
-CHANNELS = ("email", "sms", "webhook", "slack")
 DEFAULT_MIN_SEVERITY = "low"
 
 

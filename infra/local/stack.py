@@ -56,20 +56,6 @@ class LocalConfig:
         return f"ws://{self.host}:{self.ws_port}"
 
 
-def _handler_seeing_the_peer() -> Any:
-    """chalice local's request handler, but with the caller's address in
-    ``requestContext.identity.sourceIp`` as API Gateway gives it (chalice local always says
-    127.0.0.1): login throttling is keyed on it."""
-    from chalice.local import ChaliceRequestHandler
-
-    class PeerAddressRequestHandler(ChaliceRequestHandler):
-        def handle(self) -> None:
-            self.local_gateway.event_converter.LOCAL_SOURCE_IP = self.client_address[0]
-            super().handle()
-
-    return PeerAddressRequestHandler
-
-
 def read_config(env: MutableMapping[str, str]) -> LocalConfig:
     tick = env.get("VIGIL_TICK_SECONDS")
     return LocalConfig(
@@ -173,6 +159,7 @@ class LocalStack:
         from chalice.local import create_local_server
 
         from app import app
+        from infra.local.gateway import handler_for
         from infra.local.pump import EventPump
         from infra.local.websocket_gateway import LocalWebsocketGateway
 
@@ -183,8 +170,10 @@ class LocalStack:
         )
         # chalice local keeps the current request per thread, so its threaded server is safe here.
         self._server = create_local_server(app, chalice_config, config.host, config.api_port)
+        # API Gateway answers methods and paths the app has no route for itself, and tells the app the
+        # caller's address (gateway.py).
         self._server.server.RequestHandlerClass = functools.partial(
-            _handler_seeing_the_peer(), app_object=app, config=chalice_config
+            handler_for(app), app_object=app, config=chalice_config
         )
         self._server_thread = threading.Thread(
             target=self._server.server.serve_forever, name="vigil-api", daemon=True

@@ -108,7 +108,7 @@ def _payload_problems(payload: Any) -> list[Problem]:
         problems.append(("payload.summary", "must be a string"))
     elif not text_of(summary):
         problems.append(("payload.summary", "is required"))
-    elif len(text_of(summary)) > SUMMARY_MAX:
+    elif len(summary or "") > SUMMARY_MAX:
         problems.append(("payload.summary", f"must be at most {SUMMARY_MAX} characters"))
     source = payload.get("source")
     if source is not None and not isinstance(source, str):
