@@ -102,7 +102,21 @@ def org_with_integration(api, world):
     return owner, org, reply.body["key"]
 
 
-@pytest.mark.parametrize(("path", "method"), [r for r in ROUTES if r[1] in {"POST", "PUT", "PATCH"}])
+def _takes_a_body(path: str, method: str) -> bool:
+    doc = getattr(app.routes[path][method].view_function, "__vigil_route__", None)
+    return doc is not None and doc.body is not None
+
+
+JSON_ROUTES = [r for r in ROUTES if r[1] in {"POST", "PUT", "PATCH"} and _takes_a_body(*r)]
+
+
+def test_every_route_that_reads_json_is_covered():
+    assert ("/v1/alerts/{key}", "POST") in JSON_ROUTES
+    assert ("/v2/enqueue", "POST") in JSON_ROUTES
+    assert len(JSON_ROUTES) > 20
+
+
+@pytest.mark.parametrize(("path", "method"), JSON_ROUTES)
 def test_json_nested_a_thousand_levels_is_400_on_every_route(api, org_with_integration, path, method):
     owner, org, key = org_with_integration
     concrete = _fill(path, org["id"], owner.user_id).replace("/v1/alerts/x", f"/v1/alerts/{key}")
