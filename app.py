@@ -9,6 +9,7 @@ from chalicelib.api import (
     integrations,
     meta,
     orgs,
+    overview,
     policies,
     preferences,
     services,
@@ -28,6 +29,7 @@ app.register_blueprint(auth.bp)
 app.register_blueprint(users.bp)
 app.register_blueprint(orgs.bp)
 app.register_blueprint(services.bp)
+app.register_blueprint(overview.bp)
 app.register_blueprint(incidents.bp)
 app.register_blueprint(policies.bp)
 app.register_blueprint(preferences.bp)
