@@ -6,9 +6,9 @@ from typing import Any
 
 from chalicelib.api.access import require_member
 from chalicelib.api.fields import ResponseModel
-from chalicelib.api.http import VigilBlueprint
+from chalicelib.api.http import QueryParam, VigilBlueprint, path_id
 from chalicelib.domain.clock import iso, now_seconds
-from chalicelib.domain.metrics import mean_or_none, uptime_percentage
+from chalicelib.domain.metrics import mean_or_none, percentile_ms, uptime_percentage
 from chalicelib.usecases import overview, services
 
 bp = VigilBlueprint(__name__)
@@ -17,6 +17,8 @@ bp = VigilBlueprint(__name__)
 class SparklinePoint(ResponseModel):
     hour: str
     response_time_ms: float | None
+    p50_ms: float | None
+    p95_ms: float | None
     uptime_percentage: float | None
 
 
@@ -44,6 +46,8 @@ def summary_to_api(summary: overview.ServiceSummary) -> dict[str, Any]:
                 "response_time_ms": mean_or_none(
                     point.rollup.response_time_sum_ms, point.rollup.response_time_count
                 ),
+                "p50_ms": percentile_ms(point.rollup.histogram, 0.50),
+                "p95_ms": percentile_ms(point.rollup.histogram, 0.95),
                 "uptime_percentage": uptime_percentage(point.rollup) if point.rollup.total_checks else None,
             }
             for point in summary.hours
@@ -57,8 +61,15 @@ def summary_to_api(summary: overview.ServiceSummary) -> dict[str, Any]:
     "null where no check ran",
     response=OverviewOut,
     tags=("services",),
+    query=(QueryParam("service_id", "Only this service (its detail page)", {"type": "string"}),),
+    errors=(400,),
 )
 def org_overview(org_id: str) -> dict[str, Any]:
     require_member(bp.current_request, org_id)
-    summaries = overview.summarize(services.all_services(org_id), now=now_seconds())
+    only = (bp.current_request.query_params or {}).get("service_id")
+    if only is None:
+        chosen = services.all_services(org_id)
+    else:
+        chosen = [services.get_service(org_id, path_id(only, what="service"))]
+    summaries = overview.summarize(chosen, now=now_seconds())
     return {"items": [summary_to_api(s) for s in summaries]}

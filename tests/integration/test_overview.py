@@ -43,6 +43,7 @@ def test_overview_summarizes_every_service_in_one_request(api, monitored_org, ta
     assert [p["response_time_ms"] for p in sparkline[-3:]] == [100.0, None, 400.0]
     assert [p["uptime_percentage"] for p in sparkline[-3:]] == [75.0, None, 100.0]
     assert sparkline[0]["hour"] < sparkline[-1]["hour"]
+    assert sparkline[-3]["p50_ms"] is not None and 50 <= sparkline[-3]["p50_ms"] <= 100
     assert summaries[idle]["uptime_24h"] is None
     assert summaries[idle]["response_time_ms"] is None
 
@@ -51,3 +52,12 @@ def test_overview_is_for_members_only(api, monitored_org, new_account):
     org_id, _ = monitored_org
     stranger = new_account()
     assert api.get(f"/v1/orgs/{org_id}/overview", token=stranger.access_token).status == 404
+
+
+def test_overview_of_one_service(api, monitored_org, target):
+    org_id, owner = monitored_org
+    first = _service(api, org_id, owner, target, "first")
+    _service(api, org_id, owner, target, "second")
+    reply = api.get(f"/v1/orgs/{org_id}/overview?service_id={first}", token=owner.access_token)
+    assert [item["service_id"] for item in reply.body["items"]] == [first]
+    assert api.get(f"/v1/orgs/{org_id}/overview?service_id=nope", token=owner.access_token).status == 404
