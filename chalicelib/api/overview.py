@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from chalicelib.api.access import require_member
@@ -66,7 +67,8 @@ def summary_to_api(summary: overview.ServiceSummary) -> dict[str, Any]:
 )
 def org_overview(org_id: str) -> dict[str, Any]:
     require_member(bp.current_request, org_id)
-    only = (bp.current_request.query_params or {}).get("service_id")
+    params: Mapping[str, str] = bp.current_request.query_params or {}
+    only = params.get("service_id")
     if only is None:
         chosen = services.all_services(org_id)
     else:
