@@ -39,7 +39,6 @@ CHROMIUM_FLAGS = [
 PASSWORD = "password-1"
 
 
-
 @pytest.fixture(scope="session")
 def stack():
     if not (ROOT / "web" / "dist" / "index.html").exists():
@@ -62,7 +61,7 @@ def browser():
 
 @pytest.fixture
 def new_page(browser: Browser, stack):
-    """Opens pages in fresh contexts (separate people): ``new_page()`` or ``new_page(dark=True, width=375)``."""
+    """Pages in fresh contexts (separate people): ``new_page()``, ``new_page(dark=True, width=375)``."""
     contexts = []
 
     def make(*, dark: bool = False, width: int = 1280) -> Page:

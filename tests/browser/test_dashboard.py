@@ -149,26 +149,30 @@ def test_live_events_put_a_new_incident_on_the_open_page_within_5_seconds(stack,
     if not has_route(stack, TICKETS):
         pytest.skip("the API has no real-time events yet (issue 10): the page polls instead")
     owner = Person(stack, name="Live")
-    org_id = requests.post(stack.url("/v1/orgs"), json={"name": "Live"}, headers=owner.auth, timeout=10).json()[
-        "id"
-    ]
+    org_id = requests.post(
+        stack.url("/v1/orgs"), json={"name": "Live"}, headers=owner.auth, timeout=10
+    ).json()["id"]
     page = new_page()
     log_in(page, owner, then=f"/orgs/{org_id}/incidents")
     expect(page.get_by_role("status").filter(has_text="Live")).to_be_visible()
     requests.post(
-        stack.url(f"/v1/orgs/{org_id}/incidents"), json={"title": "Checkout is slow"}, headers=owner.auth, timeout=10
+        stack.url(f"/v1/orgs/{org_id}/incidents"),
+        json={"title": "Checkout is slow"},
+        headers=owner.auth,
+        timeout=10,
     ).raise_for_status()
     expect(page.get_by_role("link", name="Checkout is slow")).to_be_visible(timeout=5_000)
 
 
 def test_a_401_sends_to_login_and_back(stack, new_page):
     owner = Person(stack, name="Returning")
-    org_id = requests.post(stack.url("/v1/orgs"), json={"name": "Back"}, headers=owner.auth, timeout=10).json()[
-        "id"
-    ]
+    org_id = requests.post(
+        stack.url("/v1/orgs"), json={"name": "Back"}, headers=owner.auth, timeout=10
+    ).json()["id"]
     page = new_page()
     log_in(page, owner, then=f"/orgs/{org_id}/incidents")
     expect(page.get_by_role("heading", name="Incidents")).to_be_visible()
+
     # The session ends elsewhere: the API answers the next request with 401.
     def expired(route):
         route.fulfill(status=401, json={"Code": "UnauthorizedError", "Message": "token expired"})
@@ -197,6 +201,12 @@ def test_docs_lists_the_routes(stack, new_page):
 
 
 def _api_login(stack, email):
-    login = requests.post(stack.url("/v1/auth/login"), json={"email": email, "password": PASSWORD}, timeout=10)
+    login = requests.post(
+        stack.url("/v1/auth/login"), json={"email": email, "password": PASSWORD}, timeout=10
+    )
     return {"Authorization": f"Bearer {login.json()['access_token']}"}
 
+
+def _new_org(stack, owner, name):
+    reply = requests.post(stack.url("/v1/orgs"), json={"name": name}, headers=owner.auth, timeout=10)
+    return reply.json()["id"]
