@@ -210,3 +210,26 @@ def _api_login(stack, email):
 def _new_org(stack, owner, name):
     reply = requests.post(stack.url("/v1/orgs"), json={"name": name}, headers=owner.auth, timeout=10)
     return reply.json()["id"]
+
+
+def test_admin_pages_pass_the_scan(stack, new_page):
+    admin = Person(stack, name="Admin")
+    org_id = _new_org(stack, admin, "Admins")
+    page = new_page()
+    log_in(page, admin, then=f"/orgs/{org_id}/integrations")
+    page.get_by_label("Name").fill("Prometheus")
+    page.get_by_label("Type").select_option("alertmanager")
+    page.get_by_role("button", name="Create integration").click()
+    expect(page.get_by_text("Copy the key now")).to_be_visible()
+    assert page.get_by_label("Integration key").input_value()
+    expect(page.get_by_text("webhook_configs")).to_be_visible()
+    check_accessibility(page)
+    for path, heading in (
+        (f"/orgs/{org_id}/escalation-policies/new", "New escalation policy"),
+        (f"/orgs/{org_id}/members", "Members"),
+        ("/me/notifications", "My notifications"),
+        (f"/orgs/{org_id}/incidents", "Incidents"),
+    ):
+        page.goto(path)
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+        check_accessibility(page)

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { currentAccessToken, endSession, expiresSoon, REFRESH_KEY, refreshSession, startSession } from "../src/api/session";
 
-const pair = (n: number) => ({ access_token: `access-${n}`, refresh_token: `refresh-${n}`, token_type: "bearer", expires_in: 900 });
+const pair = (n: number) => ({ access_token: `access-${n}`, refresh_token: `refresh-${n}`, token_type: "bearer" as const, expires_in: 900 });
 
 describe("session", () => {
   beforeEach(() => endSession());
