@@ -60,7 +60,12 @@ def deploy(
     template = load_template(template_path)
 
     # Fragments without a Type only patch the functions Chalice generates at packaging time.
-    template["Resources"] = {k: v for k, v in template["Resources"].items() if "Type" in v}
+    # Resources marked VigilLocal: skip (the web hosting) have a local stand-in (infra/local/web.py).
+    template["Resources"] = {
+        k: v
+        for k, v in template["Resources"].items()
+        if "Type" in v and v.get("Metadata", {}).get("VigilLocal") != "skip"
+    }
     cfn.create_stack(
         StackName=stack_name,
         TemplateBody=json.dumps(template),
