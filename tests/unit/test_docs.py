@@ -20,6 +20,7 @@ README_SECTIONS = [
     "Incident response",
     "Alert ingest (integrations)",
     "Incident categories",
+    "The dashboard (web app)",
     "Configuration",
     "Architecture",
     "Deploying to AWS",
