@@ -13,6 +13,7 @@ from chalicelib.api import (
     integrations,
     meta,
     orgs,
+    overview,
     policies,
     preferences,
     realtime,
@@ -38,6 +39,7 @@ app.register_blueprint(auth.bp)
 app.register_blueprint(users.bp)
 app.register_blueprint(orgs.bp)
 app.register_blueprint(services.bp)
+app.register_blueprint(overview.bp)
 app.register_blueprint(incidents.bp)
 app.register_blueprint(policies.bp)
 app.register_blueprint(preferences.bp)

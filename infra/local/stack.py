@@ -5,7 +5,9 @@
    (then TTL enabled and the SES sender verified);
 3. the Chalice app served over HTTP on 127.0.0.1:$VIGIL_API_PORT (default 8000);
 4. the event pump: schedules, SQS consumers and DynamoDB stream handlers of the app;
-5. the WebSocket gateway on ws://127.0.0.1:$VIGIL_WS_PORT (default 8001) and its @connections API.
+5. the WebSocket gateway on ws://127.0.0.1:$VIGIL_WS_PORT (default 8001) and its @connections API;
+6. the web origin on 127.0.0.1:$VIGIL_WEB_PORT (default 8080): the dashboard from web/dist and the
+   API's paths passed through, as CloudFront does (infra/local/web.py).
 
 Ctrl-C or SIGTERM stops everything.
 """
@@ -40,6 +42,7 @@ class LocalConfig:
     host: str
     aws_port: int
     api_port: int
+    web_port: int
     tick_seconds: float | None
     ws_port: int = 8001
 
@@ -55,6 +58,10 @@ class LocalConfig:
     def ws_url(self) -> str:
         return f"ws://{self.host}:{self.ws_port}"
 
+    @property
+    def web_url(self) -> str:
+        return f"http://{self.host}:{self.web_port}"
+
 
 def read_config(env: MutableMapping[str, str]) -> LocalConfig:
     tick = env.get("VIGIL_TICK_SECONDS")
@@ -62,6 +69,7 @@ def read_config(env: MutableMapping[str, str]) -> LocalConfig:
         host="127.0.0.1",
         aws_port=int(env.get("VIGIL_AWS_PORT", "4566")),
         api_port=int(env.get("VIGIL_API_PORT", "8000")),
+        web_port=int(env.get("VIGIL_WEB_PORT", "8080")),
         tick_seconds=float(tick) if tick and float(tick) > 0 else None,
         ws_port=int(env.get("VIGIL_WS_PORT", "8001")),
     )
@@ -84,7 +92,8 @@ def stage_environment(config: LocalConfig, env: MutableMapping[str, str]) -> Non
     env["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"
     env["VIGIL_NAME_PREFIX"] = NAME_PREFIX
     env.setdefault("VIGIL_JWT_SECRET", secrets.token_urlsafe(48))
-    env.setdefault("VIGIL_PUBLIC_URL", config.api_url)
+    # Links in emails (password reset, invitations) open pages of the dashboard, which also passes the API.
+    env.setdefault("VIGIL_PUBLIC_URL", config.web_url)
     env.setdefault("VIGIL_ALLOW_PRIVATE_TARGETS", "1")
     # Ticket URLs point at the local gateway; stream handlers configure app.websocket_api with this id.
     env["VIGIL_WEBSOCKET_URL"] = config.ws_url
@@ -121,6 +130,7 @@ class LocalStack:
         self._server_thread: threading.Thread | None = None
         self._pump: Any = None
         self._gateway: Any = None
+        self._web: Any = None
 
     def start(self) -> None:
         config = self.config
@@ -128,6 +138,7 @@ class LocalStack:
             (config.aws_port, "VIGIL_AWS_PORT"),
             (config.api_port, "VIGIL_API_PORT"),
             (config.ws_port, "VIGIL_WS_PORT"),
+            (config.web_port, "VIGIL_WEB_PORT"),
         )
         for port, what in ports:
             if not _port_free(config.host, port):
@@ -186,6 +197,17 @@ class LocalStack:
         self._pump.start()
         self._gateway = LocalWebsocketGateway(app, host=config.host, port=config.ws_port, region=REGION)
         self._gateway.start()
+
+        from infra.local.web import WebServer
+
+        self._web = WebServer(
+            host=config.host,
+            port=config.web_port,
+            dist=PROJECT_DIR / "web" / "dist",
+            api_host=config.host,
+            api_port=config.api_port,
+        )
+        self._web.start()
         self._announce(deployed.tables, app)
 
     def _announce(self, tables: dict[str, str], app: Any) -> None:
@@ -194,6 +216,7 @@ class LocalStack:
         cadence = f"every {config.tick_seconds}s" if config.tick_seconds else "on their rate"
         lines = [
             "Vigil local stack is up",
+            f"  dashboard        {config.web_url}   (API reference: {config.web_url}/docs)",
             f"  API              {config.api_url}   (try {config.api_url}/health)",
             f"  OpenAPI          {config.api_url}/openapi.json",
             f"  WebSocket        {config.ws_url}   (a ticket from POST /v1/orgs/{{org_id}}/realtime/tickets)",
@@ -209,6 +232,8 @@ class LocalStack:
     def stop(self) -> None:
         if self._gateway is not None:
             self._gateway.stop()
+        if self._web is not None:
+            self._web.stop()
         if self._pump is not None:
             self._pump.stop()
         if self._server is not None:

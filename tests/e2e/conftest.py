@@ -20,6 +20,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 class LocalStack:
     def __init__(self, api_url: str, aws_url: str, process: subprocess.Popen, ws_url: str = "") -> None:
         self.log_path: Path | None = None
+        self.web_url = ""
         self.api_url = api_url
         self.aws_url = aws_url
         self.ws_url = ws_url
@@ -77,13 +78,14 @@ def wait_for(condition, *, seconds: float, what: str, every: float = 0.25):
 
 
 def start_stack(extra_env: dict[str, str] | None = None) -> LocalStack:
-    api_port, aws_port, ws_port = _free_port(), _free_port(), _free_port()
+    api_port, aws_port, ws_port, web_port = _free_port(), _free_port(), _free_port(), _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIGIL_", "AWS_"))}
     env.update(
         {
             "VIGIL_API_PORT": str(api_port),
             "VIGIL_AWS_PORT": str(aws_port),
             "VIGIL_WS_PORT": str(ws_port),
+            "VIGIL_WEB_PORT": str(web_port),
             "VIGIL_BCRYPT_ROUNDS": "4",
             "VIGIL_TICK_SECONDS": "1",
             "VIGIL_MIN_INTERVAL_SECONDS": "1",
@@ -106,6 +108,7 @@ def start_stack(extra_env: dict[str, str] | None = None) -> LocalStack:
         process,
         ws_url=f"ws://127.0.0.1:{ws_port}",
     )
+    stack.web_url = f"http://127.0.0.1:{web_port}"
     stack.log_path = Path(log.name)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -1,6 +1,6 @@
-"""Real-time events against `make run`'s stack with a real WebSocket client: each org's socket sees its
-own changes, in order (latency: bench.realtime), and nothing of another org's; tickets are single use; a socket
-opened later catches up through GET .../events?after=."""
+"""Real-time events against `make run`'s stack with a real WebSocket client: each org's socket sees
+its own changes, in order (latency: bench.realtime), and nothing of another org's; tickets are single
+use; a socket opened later catches up through GET .../events?after=."""
 
 import hashlib
 import json

@@ -21,6 +21,7 @@ README_SECTIONS = [
     "Alert ingest (integrations)",
     "Incident categories",
     "Real-time events",
+    "The dashboard (web app)",
     "Configuration",
     "Architecture",
     "Deploying to AWS",
