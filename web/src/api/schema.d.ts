@@ -282,6 +282,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/orgs/{org_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Real-time events after a seq, oldest first (kept 72 hours): what a socket missed */
+        get: operations["get_v1_orgs_org_id_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/orgs/{org_id}/incidents": {
         parameters: {
             query?: never;
@@ -628,6 +645,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/orgs/{org_id}/realtime/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A single-use ticket (60 s) that opens one WebSocket to this organization's events */
+        post: operations["post_v1_orgs_org_id_realtime_tickets"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/orgs/{org_id}/services": {
         parameters: {
             query?: never;
@@ -810,14 +844,12 @@ export interface components {
         Accepted: {
             /** Status */
             status: string;
-        } & {
-            [key: string]: unknown;
         };
         /** AddMemberRequest */
         AddMemberRequest: {
             /**
              * Email
-             * @description An email address.
+             * @description An email address (trimmed, compared lower-cased; at most 64 characters before @).
              * @example ada@example.com
              */
             email: string;
@@ -836,21 +868,17 @@ export interface components {
              */
             dedup_keys: string[];
             /**
-             * Incident Ids
-             * @description The incidents these alerts open, group into or close
-             */
-            incident_ids: string[];
-            /**
              * Status
              * @constant
              */
             status: "accepted";
-        } & {
-            [key: string]: unknown;
         };
         /** AssignRequest */
         AssignRequest: {
-            /** User Id */
+            /**
+             * User Id
+             * @description A member of the organization
+             */
             user_id: string;
         };
         /** ChangeRoleRequest */
@@ -861,14 +889,18 @@ export interface components {
              */
             role: "admin" | "user" | "viewer";
         };
+        /**
+         * Channel
+         * @description How a person is notified.
+         * @enum {string}
+         */
+        Channel: "email" | "sms" | "webhook" | "slack";
         /** CheckList */
         CheckList: {
             /** Items */
             items: components["schemas"]["CheckOut"][];
             /** Next Cursor */
             next_cursor: string | null;
-        } & {
-            [key: string]: unknown;
         };
         /** CheckOut */
         CheckOut: {
@@ -885,8 +917,6 @@ export interface components {
             status: "up" | "down" | "missed";
             /** Status Code */
             status_code: number | null;
-        } & {
-            [key: string]: unknown;
         };
         /** CommentRequest */
         CommentRequest: {
@@ -910,12 +940,8 @@ export interface components {
              * @default null
              */
             service_id?: string | null;
-            /**
-             * Severity
-             * @default medium
-             * @enum {string}
-             */
-            severity?: "low" | "medium" | "high" | "critical";
+            /** @default medium */
+            severity?: components["schemas"]["Severity"];
             /** Title */
             title: string;
         };
@@ -930,11 +956,10 @@ export interface components {
              */
             service_id?: string | null;
             /**
-             * Severity
              * @description For alerts whose payload has no severity (default: high)
              * @default null
              */
-            severity?: ("low" | "medium" | "high" | "critical") | null;
+            severity?: components["schemas"]["Severity"] | null;
             /**
              * Type
              * @enum {string}
@@ -947,7 +972,7 @@ export interface components {
             name: string;
             /**
              * Slug
-             * @description Lowercase letters, digits, hyphens.
+             * @description 1-48 lowercase letters, digits or hyphens, not starting or ending with a hyphen; omitted or null: made from the name.
              * @default null
              */
             slug?: string | null;
@@ -981,7 +1006,7 @@ export interface components {
             };
             /**
              * Interval Seconds
-             * @description From VIGIL_MIN_INTERVAL_SECONDS
+             * @description At least the deployment's VIGIL_MIN_INTERVAL_SECONDS
              * @default 60
              */
             interval_seconds?: number;
@@ -1009,18 +1034,14 @@ export interface components {
              * @default 1
              */
             recovery_threshold?: number;
-            /**
-             * Severity
-             * @default high
-             * @enum {string}
-             */
-            severity?: "low" | "medium" | "high" | "critical";
+            /** @default high */
+            severity?: components["schemas"]["Severity"];
             /**
              * Timeout Seconds
-             * @description Below interval_seconds
-             * @default 10
+             * @description Below interval_seconds; omitted or null: 10, or 80% of a shorter interval
+             * @default null
              */
-            timeout_seconds?: number;
+            timeout_seconds?: number | null;
             /**
              * Url
              * @description http(s) URL to probe
@@ -1035,17 +1056,29 @@ export interface components {
             name: string;
             /** Version */
             version: string;
-        } & {
-            [key: string]: unknown;
         };
         /** EmailRequest */
         EmailRequest: {
             /**
              * Email
-             * @description An email address.
+             * @description An email address (trimmed, compared lower-cased; at most 64 characters before @).
              * @example ada@example.com
              */
             email: string;
+        };
+        /** EmailTarget */
+        EmailTarget: {
+            /**
+             * Address
+             * @description An email address (trimmed, compared lower-cased; at most 64 characters before @).
+             * @example ada@example.com
+             */
+            address: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "email";
         };
         Error: {
             /** @example BadRequestError */
@@ -1056,19 +1089,29 @@ export interface components {
         /** EscalationOut */
         EscalationOut: {
             /**
+             * Loop
+             * @description the pass through the steps of that step (0: the first)
+             */
+            loop: number | null;
+            /**
              * Next At
              * @description when the next step fires; null when none will
              */
             next_at: string | null;
+            /**
+             * Next Step
+             * @description the step that fires next; null when none will
+             */
+            next_step: number | null;
             /** Policy Id */
             policy_id: string | null;
+            /** Policy Name */
+            policy_name: string | null;
             /**
              * Step
              * @description the last step fired (0-based); null before the first
              */
             step: number | null;
-        } & {
-            [key: string]: unknown;
         };
         /** EscalationPolicyList */
         EscalationPolicyList: {
@@ -1076,8 +1119,6 @@ export interface components {
             items: components["schemas"]["EscalationPolicyOut"][];
             /** Next Cursor */
             next_cursor: string | null;
-        } & {
-            [key: string]: unknown;
         };
         /** EscalationPolicyOut */
         EscalationPolicyOut: {
@@ -1098,10 +1139,13 @@ export interface components {
             steps: components["schemas"]["PolicyStep"][];
             /** Updated At */
             updated_at: string;
-        } & {
-            [key: string]: unknown;
         };
-        /** EscalationPolicyRequest */
+        /**
+         * EscalationPolicyRequest
+         * @description The schema of a policy for the OpenAPI document. The one validator is the domain's
+         *     (``domain/escalation.parse_policy``, with the use case's checks of what it names): the routes
+         *     hand it the body as sent, so every constraint stated here must be one it enforces.
+         */
         EscalationPolicyRequest: {
             /**
              * Default
@@ -1139,15 +1183,19 @@ export interface components {
              * @constant
              */
             status: "success";
-        } & {
-            [key: string]: unknown;
         };
+        /**
+         * EventType
+         * @enum {string}
+         */
+        EventType: "incident.created" | "incident.updated" | "incident.comment" | "service.created" | "service.status_changed" | "service.updated" | "service.deleted";
         /** Health */
         Health: {
-            /** Status */
-            status: string;
-        } & {
-            [key: string]: unknown;
+            /**
+             * Status
+             * @constant
+             */
+            status: "ok";
         };
         /** IncidentList */
         IncidentList: {
@@ -1155,8 +1203,6 @@ export interface components {
             items: components["schemas"]["IncidentOut"][];
             /** Next Cursor */
             next_cursor: string | null;
-        } & {
-            [key: string]: unknown;
         };
         /** IncidentOut */
         IncidentOut: {
@@ -1166,8 +1212,11 @@ export interface components {
             alert_count: number;
             /** Assignee Id */
             assignee_id: string | null;
-            /** Category */
-            category: string;
+            /**
+             * Category
+             * @enum {string}
+             */
+            category: "network" | "server" | "software" | "login" | "other";
             /** Created At */
             created_at: string;
             /** Dedup Key */
@@ -1185,34 +1234,32 @@ export interface components {
             resolved_at: string | null;
             /** Service Id */
             service_id: string | null;
+            severity: components["schemas"]["Severity"];
             /**
-             * Severity
-             * @enum {string}
+             * Snoozed Until
+             * @description while snoozed: when it returns to open
              */
-            severity: "low" | "medium" | "high" | "critical";
+            snoozed_until: string | null;
             /**
              * Source
              * @enum {string}
              */
             source: "manual" | "monitor" | "alert";
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "open" | "acknowledged" | "snoozed" | "resolved";
+            status: components["schemas"]["IncidentStatus"];
             /** Title */
             title: string;
-        } & {
-            [key: string]: unknown;
         };
+        /**
+         * IncidentStatus
+         * @enum {string}
+         */
+        IncidentStatus: "open" | "acknowledged" | "snoozed" | "resolved";
         /** IntegrationList */
         IntegrationList: {
             /** Items */
             items: components["schemas"]["IntegrationOut"][];
             /** Next Cursor */
             next_cursor: string | null;
-        } & {
-            [key: string]: unknown;
         };
         /** IntegrationOut */
         IntegrationOut: {
@@ -1234,18 +1281,12 @@ export interface components {
             name: string;
             /** Service Id */
             service_id: string | null;
-            /**
-             * Severity
-             * @enum {string}
-             */
-            severity: "low" | "medium" | "high" | "critical";
+            severity: components["schemas"]["Severity"];
             /**
              * Type
              * @enum {string}
              */
             type: "generic" | "pagerduty" | "alertmanager" | "grafana" | "cloudwatch" | "elastic";
-        } & {
-            [key: string]: unknown;
         };
         /** InvitationList */
         InvitationList: {
@@ -1253,8 +1294,6 @@ export interface components {
             items: components["schemas"]["InvitationOut"][];
             /** Next Cursor */
             next_cursor: string | null;
-        } & {
-            [key: string]: unknown;
         };
         /** InvitationOut */
         InvitationOut: {
@@ -1274,14 +1313,12 @@ export interface components {
              * @constant
              */
             status: "invited";
-        } & {
-            [key: string]: unknown;
         };
         /** LoginRequest */
         LoginRequest: {
             /**
              * Email
-             * @description An email address.
+             * @description An email address (trimmed, compared lower-cased; at most 64 characters before @).
              * @example ada@example.com
              */
             email: string;
@@ -1302,8 +1339,6 @@ export interface components {
             name: string;
             /** Orgs */
             orgs: components["schemas"]["OrgSummary"][];
-        } & {
-            [key: string]: unknown;
         };
         /** MemberList */
         MemberList: {
@@ -1311,13 +1346,23 @@ export interface components {
             items: components["schemas"]["MemberOut"][];
             /** Next Cursor */
             next_cursor: string | null;
-        } & {
-            [key: string]: unknown;
         };
         /** MemberOut */
         MemberOut: {
             /** Email */
             email: string;
+            /**
+             * Expires At
+             * @description invitations: when the invitation lapses
+             * @default null
+             */
+            expires_at?: string | null;
+            /**
+             * Joined At
+             * @description active members: when they joined
+             * @default null
+             */
+            joined_at?: string | null;
             /** Name */
             name: string | null;
             /**
@@ -1335,7 +1380,75 @@ export interface components {
              * @description null while the invitation is pending
              */
             user_id: string | null;
-        } & {
+        };
+        /** MetricsOut */
+        MetricsOut: {
+            /** Current Downtime Seconds */
+            current_downtime_seconds: number;
+            /** Failed Checks */
+            failed_checks: number;
+            /** Incident Count */
+            incident_count: number;
+            /**
+             * Mtta Seconds
+             * @description null when no incident was acknowledged
+             */
+            mtta_seconds: number | null;
+            /**
+             * Mttr Seconds
+             * @description null when no incident was resolved
+             */
+            mttr_seconds: number | null;
+            response_time_ms: components["schemas"]["ResponseTimes"];
+            /** Service Id */
+            service_id: string;
+            severity_distribution: components["schemas"]["SeverityCounts"];
+            status: components["schemas"]["MonitorStatus"];
+            /** Total Checks */
+            total_checks: number;
+            /** Total Downtime Seconds */
+            total_downtime_seconds: number;
+            /** Uptime Percentage */
+            uptime_percentage: number;
+        };
+        /** MetricsTotals */
+        MetricsTotals: {
+            /** Down */
+            down: number;
+            /** Failed Checks */
+            failed_checks: number;
+            /** Incident Count */
+            incident_count: number;
+            /** Mtta Seconds */
+            mtta_seconds: number | null;
+            /** Mttr Seconds */
+            mttr_seconds: number | null;
+            /** Paused */
+            paused: number;
+            /** Pending */
+            pending: number;
+            /** Services */
+            services: number;
+            severity_distribution: components["schemas"]["SeverityCounts"];
+            /** Total Checks */
+            total_checks: number;
+            /** Total Downtime Seconds */
+            total_downtime_seconds: number;
+            /** Up */
+            up: number;
+            /** Uptime Percentage */
+            uptime_percentage: number;
+        };
+        /**
+         * MonitorStatus
+         * @enum {string}
+         */
+        MonitorStatus: "pending" | "up" | "down" | "paused";
+        /**
+         * NativePayload
+         * @description The integration type's own JSON object (Alertmanager webhook v4, an SNS delivery, ...).
+         */
+        NativePayload: {
             [key: string]: unknown;
         };
         /** NotificationList */
@@ -1344,20 +1457,28 @@ export interface components {
             items: components["schemas"]["NotificationOut"][];
             /** Next Cursor */
             next_cursor: string | null;
-        } & {
-            [key: string]: unknown;
         };
         /** NotificationOut */
         NotificationOut: {
             /** Attempts */
             attempts: number;
-            /**
-             * Channel
-             * @enum {string}
-             */
-            channel: "email" | "sms" | "webhook" | "slack";
+            channel: components["schemas"]["Channel"];
+            /** Created At */
+            created_at: string;
             /** Error */
             error: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @description what it tells: escalation, or a lifecycle notice (acknowledged, resolved...)
+             */
+            kind: string;
+            /**
+             * Loop
+             * @description the pass through the policy's steps
+             */
+            loop: number;
             /** Sent At */
             sent_at: string | null;
             /**
@@ -1365,10 +1486,50 @@ export interface components {
              * @enum {string}
              */
             status: "queued" | "sent" | "failed";
+            /**
+             * Step
+             * @description the escalation step it belongs to
+             */
+            step: number;
             /** Target */
             target: string;
-        } & {
+        };
+        /**
+         * OpenApiDocument
+         * @description An OpenAPI 3.1 document.
+         */
+        OpenApiDocument: {
             [key: string]: unknown;
+        };
+        /** OrgEventList */
+        OrgEventList: {
+            /** Items */
+            items: components["schemas"]["OrgEventOut"][];
+            /**
+             * Next Cursor
+             * @description Pass it as `after` for the next page; null at the end
+             */
+            next_cursor: string | null;
+        };
+        /** OrgEventOut */
+        OrgEventOut: {
+            /** At */
+            at: string;
+            /**
+             * Data
+             * @description The object as the REST API returns it
+             */
+            data: {
+                [key: string]: unknown;
+            };
+            /** Org Id */
+            org_id: string;
+            /**
+             * Seq
+             * @description Sorts in the order events happened; the same on the socket
+             */
+            seq: string;
+            type: components["schemas"]["EventType"];
         };
         /** OrgList */
         OrgList: {
@@ -1376,8 +1537,12 @@ export interface components {
             items: components["schemas"]["OrgOut"][];
             /** Next Cursor */
             next_cursor: string | null;
-        } & {
-            [key: string]: unknown;
+        };
+        /** OrgMetrics */
+        OrgMetrics: {
+            /** Services */
+            services: components["schemas"]["MetricsOut"][];
+            totals: components["schemas"]["MetricsTotals"];
         };
         /** OrgOut */
         OrgOut: {
@@ -1394,8 +1559,6 @@ export interface components {
             role: "admin" | "user" | "viewer";
             /** Slug */
             slug: string;
-        } & {
-            [key: string]: unknown;
         };
         /** OrgSummary */
         OrgSummary: {
@@ -1403,69 +1566,99 @@ export interface components {
             id: string;
             /** Name */
             name: string;
-            /** Role */
-            role: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "admin" | "user" | "viewer";
             /** Slug */
             slug: string;
-        } & {
-            [key: string]: unknown;
         };
         /** OverviewOut */
         OverviewOut: {
             /** Items */
             items: components["schemas"]["ServiceSummaryOut"][];
-        } & {
-            [key: string]: unknown;
         };
-        /**
-         * PagerDutyEvent
-         * @description PagerDuty Events API v2: https://developer.pagerduty.com/docs/events-api-v2/overview/
-         */
-        PagerDutyEvent: {
+        /** PagerDutyAcknowledge */
+        PagerDutyAcknowledge: {
             /**
              * Client
              * @default null
              */
-            client?: string | null;
+            client?: unknown;
             /**
              * Client Url
              * @default null
              */
-            client_url?: string | null;
+            client_url?: unknown;
+            /** Dedup Key */
+            dedup_key: string;
             /**
-             * Dedup Key
-             * @default null
-             */
-            dedup_key?: string | null;
-            /**
-             * Event Action
+             * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
-            event_action: "trigger" | "acknowledge" | "resolve";
+            event_action: "acknowledge";
             /**
              * Images
              * @default null
              */
-            images?: {
-                [key: string]: string;
-            }[] | null;
+            images?: components["schemas"]["PagerDutyImage"][] | null;
             /**
              * Links
              * @default null
              */
-            links?: {
-                [key: string]: string;
-            }[] | null;
+            links?: components["schemas"]["PagerDutyLink"][] | null;
             /**
-             * @description Required to trigger
+             * Payload
+             * @description Ignored
              * @default null
              */
-            payload?: components["schemas"]["PagerDutyPayload"] | null;
+            payload?: unknown;
             /**
              * Routing Key
              * @description An integration key of Vigil
              */
             routing_key: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * PagerDutyEvent
+         * @description PagerDuty Events API v2: https://developer.pagerduty.com/docs/events-api-v2/overview/ (a
+         *     trigger needs ``payload``, acknowledge and resolve need ``dedup_key``).
+         */
+        PagerDutyEvent: components["schemas"]["PagerDutyTrigger"] | components["schemas"]["PagerDutyAcknowledge"] | components["schemas"]["PagerDutyResolve"];
+        /** PagerDutyImage */
+        PagerDutyImage: {
+            /**
+             * Alt
+             * @default null
+             */
+            alt?: unknown;
+            /**
+             * Href
+             * @default null
+             */
+            href?: unknown;
+            /** Src */
+            src: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** PagerDutyLink */
+        PagerDutyLink: {
+            /**
+             * Href
+             * @description Kept when it is an http(s) URL
+             */
+            href: string;
+            /**
+             * Text
+             * @default null
+             */
+            text?: unknown;
+        } & {
+            [key: string]: unknown;
         };
         /** PagerDutyPayload */
         PagerDutyPayload: {
@@ -1473,24 +1666,22 @@ export interface components {
              * Class
              * @default null
              */
-            class?: string | null;
+            class?: unknown;
             /**
              * Component
              * @default null
              */
-            component?: string | null;
+            component?: unknown;
             /**
              * Custom Details
              * @default null
              */
-            custom_details?: {
-                [key: string]: unknown;
-            } | null;
+            custom_details?: unknown;
             /**
              * Group
              * @default null
              */
-            group?: string | null;
+            group?: unknown;
             /**
              * Severity
              * @enum {string}
@@ -1502,18 +1693,102 @@ export interface components {
             summary: string;
             /**
              * Timestamp
+             * @description ISO 8601; kept as written
              * @default null
              */
-            timestamp?: string | null;
+            timestamp?: unknown;
+        } & {
+            [key: string]: unknown;
+        };
+        /** PagerDutyResolve */
+        PagerDutyResolve: {
+            /**
+             * Client
+             * @default null
+             */
+            client?: unknown;
+            /**
+             * Client Url
+             * @default null
+             */
+            client_url?: unknown;
+            /** Dedup Key */
+            dedup_key: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event_action: "resolve";
+            /**
+             * Images
+             * @default null
+             */
+            images?: components["schemas"]["PagerDutyImage"][] | null;
+            /**
+             * Links
+             * @default null
+             */
+            links?: components["schemas"]["PagerDutyLink"][] | null;
+            /**
+             * Payload
+             * @description Ignored
+             * @default null
+             */
+            payload?: unknown;
+            /**
+             * Routing Key
+             * @description An integration key of Vigil
+             */
+            routing_key: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** PagerDutyTrigger */
+        PagerDutyTrigger: {
+            /**
+             * Client
+             * @default null
+             */
+            client?: unknown;
+            /**
+             * Client Url
+             * @default null
+             */
+            client_url?: unknown;
+            /**
+             * Dedup Key
+             * @description Omitted: a new one is made
+             * @default null
+             */
+            dedup_key?: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event_action: "trigger";
+            /**
+             * Images
+             * @default null
+             */
+            images?: components["schemas"]["PagerDutyImage"][] | null;
+            /**
+             * Links
+             * @default null
+             */
+            links?: components["schemas"]["PagerDutyLink"][] | null;
+            payload: components["schemas"]["PagerDutyPayload"];
+            /**
+             * Routing Key
+             * @description An integration key of Vigil
+             */
+            routing_key: string;
+        } & {
+            [key: string]: unknown;
         };
         /** PolicyMatch */
         PolicyMatch: {
-            /**
-             * Min Severity
-             * @default low
-             * @enum {string}
-             */
-            min_severity?: "low" | "medium" | "high" | "critical";
+            /** @default low */
+            min_severity?: components["schemas"]["Severity"];
             /**
              * Service Ids
              * @description Empty: incidents of any service (or none)
@@ -1529,50 +1804,7 @@ export interface components {
              */
             delay_minutes?: number;
             /** Targets */
-            targets: components["schemas"]["PolicyTarget"][];
-        };
-        /**
-         * PolicyTarget
-         * @description ``type`` and the one field that type needs: user → id, role → role, email → address,
-         *     sms → number (E.164), webhook/slack → url.
-         */
-        PolicyTarget: {
-            /**
-             * Address
-             * @description email
-             * @default null
-             */
-            address?: string | null;
-            /**
-             * Id
-             * @description user: a member's user id
-             * @default null
-             */
-            id?: string | null;
-            /**
-             * Number
-             * @description sms
-             * @default null
-             * @example +15555550100
-             */
-            number?: string | null;
-            /**
-             * Role
-             * @description role: every member with this role
-             * @default null
-             */
-            role?: ("admin" | "user" | "viewer") | null;
-            /**
-             * Type
-             * @enum {string}
-             */
-            type: "user" | "role" | "email" | "sms" | "webhook" | "slack";
-            /**
-             * Url
-             * @description webhook (http/https), slack (https)
-             * @default null
-             */
-            url?: string | null;
+            targets: (components["schemas"]["UserTarget"] | components["schemas"]["RoleTarget"] | components["schemas"]["EmailTarget"] | components["schemas"]["SmsTarget"] | components["schemas"]["WebhookTarget"] | components["schemas"]["SlackTarget"])[];
         };
         /** PreferenceList */
         PreferenceList: {
@@ -1580,29 +1812,17 @@ export interface components {
             items: components["schemas"]["PreferenceOut"][];
             /** Next Cursor */
             next_cursor: string | null;
-        } & {
-            [key: string]: unknown;
         };
         /** PreferenceOut */
         PreferenceOut: {
             /** Address */
             address: string | null;
-            /**
-             * Channel
-             * @enum {string}
-             */
-            channel: "email" | "sms" | "webhook" | "slack";
+            channel: components["schemas"]["Channel"];
             /** Enabled */
             enabled: boolean;
-            /**
-             * Min Severity
-             * @enum {string}
-             */
-            min_severity: "low" | "medium" | "high" | "critical";
+            min_severity: components["schemas"]["Severity"];
             /** Updated At */
             updated_at: string | null;
-        } & {
-            [key: string]: unknown;
         };
         /** PreferenceRequest */
         PreferenceRequest: {
@@ -1615,20 +1835,20 @@ export interface components {
             /** Enabled */
             enabled: boolean;
             /**
-             * Min Severity
-             * @description Omitted: unchanged (default low)
+             * @description Omitted or null: unchanged (default low)
              * @default null
              */
-            min_severity?: ("low" | "medium" | "high" | "critical") | null;
+            min_severity?: components["schemas"]["Severity"] | null;
         };
         /** Queued */
         Queued: {
             /** Service Id */
             service_id: string;
-            /** Status */
-            status: string;
-        } & {
-            [key: string]: unknown;
+            /**
+             * Status
+             * @constant
+             */
+            status: "queued";
         };
         /** RefreshRequest */
         RefreshRequest: {
@@ -1645,7 +1865,10 @@ export interface components {
             /** Token */
             token: string;
         };
-        /** ResolveRequest */
+        /**
+         * ResolveRequest
+         * @description The body is optional: resolving with no body (or {}) leaves no note.
+         */
         ResolveRequest: {
             /**
              * Note
@@ -1653,14 +1876,35 @@ export interface components {
              */
             note?: string | null;
         };
+        /** ResponseTimes */
+        ResponseTimes: {
+            /** Avg */
+            avg: number | null;
+            /** P50 */
+            p50: number | null;
+            /** P95 */
+            p95: number | null;
+        };
+        /** RoleTarget */
+        RoleTarget: {
+            /**
+             * Role
+             * @description Every member with this role
+             * @enum {string}
+             */
+            role: "admin" | "user" | "viewer";
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "role";
+        };
         /** ServiceList */
         ServiceList: {
             /** Items */
             items: components["schemas"]["ServiceOut"][];
             /** Next Cursor */
             next_cursor: string | null;
-        } & {
-            [key: string]: unknown;
         };
         /** ServiceOut */
         ServiceOut: {
@@ -1686,6 +1930,8 @@ export interface components {
             interval_seconds: number;
             /** Keyword */
             keyword: string | null;
+            /** Last Checked At */
+            last_checked_at: string | null;
             /** Method */
             method: string;
             /** Name */
@@ -1698,24 +1944,14 @@ export interface components {
             public: boolean;
             /** Recovery Threshold */
             recovery_threshold: number;
-            /**
-             * Severity
-             * @enum {string}
-             */
-            severity: "low" | "medium" | "high" | "critical";
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "pending" | "up" | "down" | "paused";
+            severity: components["schemas"]["Severity"];
+            status: components["schemas"]["MonitorStatus"];
             /** Timeout Seconds */
             timeout_seconds: number;
             /** Updated At */
             updated_at: string;
             /** Url */
             url: string;
-        } & {
-            [key: string]: unknown;
         };
         /** ServiceSummaryOut */
         ServiceSummaryOut: {
@@ -1729,14 +1965,29 @@ export interface components {
             uptime_24h: number | null;
             /** Uptime 30D */
             uptime_30d: number | null;
-        } & {
-            [key: string]: unknown;
+        };
+        /**
+         * Severity
+         * @description Incident and service severity, lowest first (the order escalation ``min_severity`` ranks).
+         * @enum {string}
+         */
+        Severity: "low" | "medium" | "high" | "critical";
+        /** SeverityCounts */
+        SeverityCounts: {
+            /** Critical */
+            critical: number;
+            /** High */
+            high: number;
+            /** Low */
+            low: number;
+            /** Medium */
+            medium: number;
         };
         /** SignupRequest */
         SignupRequest: {
             /**
              * Email
-             * @description An email address.
+             * @description An email address (trimmed, compared lower-cased; at most 64 characters before @).
              * @example ada@example.com
              */
             email: string;
@@ -1761,12 +2012,39 @@ export interface components {
             id: string;
             /** Name */
             name: string;
-        } & {
-            [key: string]: unknown;
+        };
+        /** SlackTarget */
+        SlackTarget: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "slack";
+            /**
+             * Url
+             * @description A Slack incoming-webhook URL (https)
+             */
+            url: string;
+        };
+        /** SmsTarget */
+        SmsTarget: {
+            /**
+             * Number
+             * @example +15555550100
+             */
+            number: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "sms";
         };
         /** SnoozeRequest */
         SnoozeRequest: {
-            /** Minutes */
+            /**
+             * Minutes
+             * @description A JSON integer (340, not 340.0)
+             */
             minutes: number;
         };
         /** SparklinePoint */
@@ -1781,8 +2059,21 @@ export interface components {
             response_time_ms: number | null;
             /** Uptime Percentage */
             uptime_percentage: number | null;
-        } & {
-            [key: string]: unknown;
+        };
+        /** TicketOut */
+        TicketOut: {
+            /** Expires In */
+            expires_in: number;
+            /**
+             * Ticket
+             * @description Single use, within expires_in seconds
+             */
+            ticket: string;
+            /**
+             * Url
+             * @description The WebSocket address with the ticket in its query string
+             */
+            url: string;
         };
         /** Timeline */
         Timeline: {
@@ -1790,8 +2081,6 @@ export interface components {
             items: components["schemas"]["TimelineEntry"][];
             /** Next Cursor */
             next_cursor: string | null;
-        } & {
-            [key: string]: unknown;
         };
         /** TimelineEntry */
         TimelineEntry: {
@@ -1807,8 +2096,6 @@ export interface components {
             id: string;
             /** Type */
             type: string;
-        } & {
-            [key: string]: unknown;
         };
         /** TokenResponse */
         TokenResponse: {
@@ -1826,10 +2113,11 @@ export interface components {
              * @constant
              */
             token_type: "bearer";
-        } & {
-            [key: string]: unknown;
         };
-        /** UpdateIncidentRequest */
+        /**
+         * UpdateIncidentRequest
+         * @description Omitted or null: unchanged.
+         */
         UpdateIncidentRequest: {
             /**
              * Category
@@ -1841,11 +2129,8 @@ export interface components {
              * @default null
              */
             description?: string | null;
-            /**
-             * Severity
-             * @default null
-             */
-            severity?: ("low" | "medium" | "high" | "critical") | null;
+            /** @default null */
+            severity?: components["schemas"]["Severity"] | null;
             /**
              * Title
              * @default null
@@ -1874,91 +2159,77 @@ export interface components {
         UpdateOrgRequest: {
             /**
              * Name
+             * @description Omitted or null: unchanged
              * @default null
              */
             name?: string | null;
         };
-        /** UpdateServiceRequest */
+        /**
+         * UpdateServiceRequest
+         * @description Any create field; omitted fields keep their value.
+         */
         UpdateServiceRequest: {
-            /**
-             * Enabled
-             * @default null
-             */
-            enabled?: boolean | null;
+            /** Enabled */
+            enabled?: boolean;
             /**
              * Escalation Policy Id
+             * @description null: none
              * @default null
              */
             escalation_policy_id?: string | null;
-            /**
-             * Expected Status
-             * @default null
-             */
-            expected_status?: string | null;
-            /**
-             * Failure Threshold
-             * @default null
-             */
-            failure_threshold?: number | null;
-            /**
-             * Headers
-             * @default null
-             */
+            /** Expected Status */
+            expected_status?: string;
+            /** Failure Threshold */
+            failure_threshold?: number;
+            /** Headers */
             headers?: {
                 [key: string]: string;
-            } | null;
-            /**
-             * Interval Seconds
-             * @default null
-             */
-            interval_seconds?: number | null;
+            };
+            /** Interval Seconds */
+            interval_seconds?: number;
             /**
              * Keyword
+             * @description null: none
              * @default null
              */
             keyword?: string | null;
             /**
              * Method
-             * @default null
+             * @enum {string}
              */
-            method?: ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") | null;
-            /**
-             * Name
-             * @default null
-             */
-            name?: string | null;
-            /**
-             * Public
-             * @default null
-             */
-            public?: boolean | null;
-            /**
-             * Recovery Threshold
-             * @default null
-             */
-            recovery_threshold?: number | null;
-            /**
-             * Severity
-             * @default null
-             */
-            severity?: ("low" | "medium" | "high" | "critical") | null;
+            method?: "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS";
+            /** Name */
+            name?: string;
+            /** Public */
+            public?: boolean;
+            /** Recovery Threshold */
+            recovery_threshold?: number;
+            severity?: components["schemas"]["Severity"];
             /**
              * Timeout Seconds
-             * @default null
+             * @description Below interval_seconds
              */
-            timeout_seconds?: number | null;
+            timeout_seconds?: number;
+            /** Url */
+            url?: string;
+        };
+        /** UserTarget */
+        UserTarget: {
             /**
-             * Url
-             * @default null
+             * Id
+             * @description A member's user id: notified on the channels of their preferences
              */
-            url?: string | null;
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "user";
         };
         /** VerifiedResponse */
         VerifiedResponse: {
             /** Email Verified */
             email_verified: boolean;
-        } & {
-            [key: string]: unknown;
         };
         /** VerifyEmailRequest */
         VerifyEmailRequest: {
@@ -1969,21 +2240,35 @@ export interface components {
             code: string | number;
             /**
              * Email
-             * @description An email address.
+             * @description An email address (trimmed, compared lower-cased; at most 64 characters before @).
              * @example ada@example.com
              */
             email: string;
         };
         /** WebhookSecret */
         WebhookSecret: {
-            /** Header */
-            header: string;
+            /**
+             * Header
+             * @constant
+             */
+            header: "X-Vigil-Signature";
             /** Scheme */
             scheme: string;
             /** Secret */
             secret: string;
-        } & {
-            [key: string]: unknown;
+        };
+        /** WebhookTarget */
+        WebhookTarget: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "webhook";
+            /**
+             * Url
+             * @description http or https; a JSON POST signed with X-Vigil-Signature
+             */
+            url: string;
         };
     };
     responses: never;
@@ -2012,6 +2297,15 @@ export interface operations {
                     "application/json": components["schemas"]["Discovery"];
                 };
             };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_health: {
@@ -2032,6 +2326,15 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_openapi_json: {
@@ -2048,7 +2351,18 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["OpenApiDocument"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -2061,7 +2375,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NativePayload"];
+            };
+        };
         responses: {
             /** @description Success */
             202: {
@@ -2072,7 +2390,7 @@ export interface operations {
                     "application/json": components["schemas"]["AlertsAccepted"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2108,7 +2426,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Temporarily unable to take the request; retry (see Retry-After). */
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2141,7 +2459,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenResponse"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2186,6 +2504,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     post_v1_auth_logout: {
@@ -2208,7 +2535,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2219,6 +2546,15 @@ export interface operations {
             };
             /** @description Body larger than 256 KiB. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2250,7 +2586,7 @@ export interface operations {
                     "application/json": components["schemas"]["Accepted"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2261,6 +2597,15 @@ export interface operations {
             };
             /** @description Body larger than 256 KiB. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2292,7 +2637,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenResponse"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2312,6 +2657,15 @@ export interface operations {
             };
             /** @description Body larger than 256 KiB. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2343,7 +2697,7 @@ export interface operations {
                     "application/json": components["schemas"]["Accepted"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2354,6 +2708,15 @@ export interface operations {
             };
             /** @description Body larger than 256 KiB. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2385,7 +2748,7 @@ export interface operations {
                     "application/json": components["schemas"]["Accepted"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2396,6 +2759,15 @@ export interface operations {
             };
             /** @description Body larger than 256 KiB. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2427,7 +2799,7 @@ export interface operations {
                     "application/json": components["schemas"]["SignupResponse"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2447,6 +2819,15 @@ export interface operations {
             };
             /** @description Body larger than 256 KiB. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2478,7 +2859,7 @@ export interface operations {
                     "application/json": components["schemas"]["VerifiedResponse"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2496,6 +2877,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_orgs: {
@@ -2503,7 +2893,7 @@ export interface operations {
             query?: {
                 /** @description Page size (1-100). */
                 limit?: number;
-                /** @description The `next_cursor` of the previous page. */
+                /** @description The `next_cursor` of the previous page of the same list, unchanged (it is signed: any other value is 400). */
                 cursor?: string;
             };
             header?: never;
@@ -2521,7 +2911,7 @@ export interface operations {
                     "application/json": components["schemas"]["OrgList"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2532,6 +2922,15 @@ export interface operations {
             };
             /** @description Missing, invalid or expired access token. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2563,7 +2962,7 @@ export interface operations {
                     "application/json": components["schemas"]["OrgOut"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2601,6 +3000,15 @@ export interface operations {
             };
             /** @description Body larger than 256 KiB. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2657,6 +3065,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     delete_v1_orgs_org_id: {
@@ -2704,6 +3121,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     patch_v1_orgs_org_id: {
@@ -2730,7 +3156,7 @@ export interface operations {
                     "application/json": components["schemas"]["OrgOut"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2775,6 +3201,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_orgs_org_id_escalation_policies: {
@@ -2782,7 +3217,7 @@ export interface operations {
             query?: {
                 /** @description Page size (1-100). */
                 limit?: number;
-                /** @description The `next_cursor` of the previous page. */
+                /** @description The `next_cursor` of the previous page of the same list, unchanged (it is signed: any other value is 400). */
                 cursor?: string;
             };
             header?: never;
@@ -2802,7 +3237,7 @@ export interface operations {
                     "application/json": components["schemas"]["EscalationPolicyList"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2838,6 +3273,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     post_v1_orgs_org_id_escalation_policies: {
@@ -2864,7 +3308,7 @@ export interface operations {
                     "application/json": components["schemas"]["EscalationPolicyOut"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2911,6 +3355,15 @@ export interface operations {
             };
             /** @description Body larger than 256 KiB. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2968,6 +3421,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     put_v1_orgs_org_id_escalation_policies_policy_id: {
@@ -2995,7 +3457,7 @@ export interface operations {
                     "application/json": components["schemas"]["EscalationPolicyOut"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3042,6 +3504,15 @@ export interface operations {
             };
             /** @description Body larger than 256 KiB. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3106,21 +3577,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
-    get_v1_orgs_org_id_incidents: {
+    get_v1_orgs_org_id_events: {
         parameters: {
             query?: {
-                /** @description open, acknowledged, snoozed or resolved */
-                status?: string;
-                /** @description low, medium, high or critical */
-                severity?: string;
-                /** @description Only this service's incidents */
-                service_id?: string;
+                /** @description Only events after this seq (from a frame or next_cursor). */
+                after?: string;
                 /** @description Page size (1-100). */
                 limit?: number;
-                /** @description The `next_cursor` of the previous page. */
-                cursor?: string;
             };
             header?: never;
             path: {
@@ -3136,10 +3610,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["IncidentList"];
+                    "application/json": components["schemas"]["OrgEventList"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3175,6 +3649,93 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_orgs_org_id_incidents: {
+        parameters: {
+            query?: {
+                /** @description Only incidents in this status */
+                status?: "open" | "acknowledged" | "snoozed" | "resolved";
+                /** @description Only incidents of this severity */
+                severity?: "low" | "medium" | "high" | "critical";
+                /** @description Only this service's incidents */
+                service_id?: string;
+                /** @description Page size (1-100). */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page of the same list, unchanged (it is signed: any other value is 400). */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentList"];
+                };
+            };
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     post_v1_orgs_org_id_incidents: {
@@ -3201,7 +3762,7 @@ export interface operations {
                     "application/json": components["schemas"]["IncidentOut"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3248,6 +3809,15 @@ export interface operations {
             };
             /** @description Body larger than 256 KiB. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3305,6 +3875,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     patch_v1_orgs_org_id_incidents_incident_id: {
@@ -3332,7 +3911,7 @@ export interface operations {
                     "application/json": components["schemas"]["IncidentOut"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3379,6 +3958,15 @@ export interface operations {
             };
             /** @description Body larger than 256 KiB. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3445,6 +4033,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     post_v1_orgs_org_id_incidents_incident_id_assign: {
@@ -3472,7 +4069,7 @@ export interface operations {
                     "application/json": components["schemas"]["IncidentOut"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3510,6 +4107,15 @@ export interface operations {
             };
             /** @description Body larger than 256 KiB. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3544,7 +4150,7 @@ export interface operations {
                     "application/json": components["schemas"]["TimelineEntry"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3582,6 +4188,15 @@ export interface operations {
             };
             /** @description Body larger than 256 KiB. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3648,6 +4263,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_orgs_org_id_incidents_incident_id_notifications: {
@@ -3698,6 +4322,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     post_v1_orgs_org_id_incidents_incident_id_resolve: {
@@ -3710,7 +4343,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["ResolveRequest"];
             };
@@ -3725,7 +4358,7 @@ export interface operations {
                     "application/json": components["schemas"]["IncidentOut"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3772,6 +4405,15 @@ export interface operations {
             };
             /** @description Body larger than 256 KiB. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3806,7 +4448,7 @@ export interface operations {
                     "application/json": components["schemas"]["IncidentOut"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3860,6 +4502,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_orgs_org_id_incidents_incident_id_timeline: {
@@ -3867,7 +4518,7 @@ export interface operations {
             query?: {
                 /** @description Page size (1-100). */
                 limit?: number;
-                /** @description The `next_cursor` of the previous page. */
+                /** @description The `next_cursor` of the previous page of the same list, unchanged (it is signed: any other value is 400). */
                 cursor?: string;
             };
             header?: never;
@@ -3888,7 +4539,7 @@ export interface operations {
                     "application/json": components["schemas"]["Timeline"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3924,6 +4575,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_orgs_org_id_integrations: {
@@ -3931,7 +4591,7 @@ export interface operations {
             query?: {
                 /** @description Page size (1-100). */
                 limit?: number;
-                /** @description The `next_cursor` of the previous page. */
+                /** @description The `next_cursor` of the previous page of the same list, unchanged (it is signed: any other value is 400). */
                 cursor?: string;
             };
             header?: never;
@@ -3949,6 +4609,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["IntegrationList"];
+                };
+            };
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, invalid or expired access token. */
@@ -3971,6 +4640,15 @@ export interface operations {
             };
             /** @description Not found, or it belongs to another organization. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4004,7 +4682,7 @@ export interface operations {
                     "application/json": components["schemas"]["IntegrationOut"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4042,6 +4720,15 @@ export interface operations {
             };
             /** @description Body larger than 256 KiB. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4099,6 +4786,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     delete_v1_orgs_org_id_integrations_integration_id: {
@@ -4147,6 +4843,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_orgs_org_id_invitations: {
@@ -4154,7 +4859,7 @@ export interface operations {
             query?: {
                 /** @description Page size (1-100). */
                 limit?: number;
-                /** @description The `next_cursor` of the previous page. */
+                /** @description The `next_cursor` of the previous page of the same list, unchanged (it is signed: any other value is 400). */
                 cursor?: string;
             };
             header?: never;
@@ -4174,7 +4879,7 @@ export interface operations {
                     "application/json": components["schemas"]["InvitationList"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4203,6 +4908,15 @@ export interface operations {
             };
             /** @description Not found, or it belongs to another organization. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4258,6 +4972,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_orgs_org_id_members: {
@@ -4265,7 +4988,7 @@ export interface operations {
             query?: {
                 /** @description Page size (1-100). */
                 limit?: number;
-                /** @description The `next_cursor` of the previous page. */
+                /** @description The `next_cursor` of the previous page of the same list, unchanged (it is signed: any other value is 400). */
                 cursor?: string;
             };
             header?: never;
@@ -4285,7 +5008,7 @@ export interface operations {
                     "application/json": components["schemas"]["MemberList"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4321,6 +5044,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     post_v1_orgs_org_id_members: {
@@ -4347,7 +5079,7 @@ export interface operations {
                     "application/json": components["schemas"]["MemberOut"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4394,6 +5126,15 @@ export interface operations {
             };
             /** @description Body larger than 256 KiB. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4458,6 +5199,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     patch_v1_orgs_org_id_members_user_id: {
@@ -4485,7 +5235,7 @@ export interface operations {
                     "application/json": components["schemas"]["MemberOut"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4532,6 +5282,15 @@ export interface operations {
             };
             /** @description Body larger than 256 KiB. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4589,6 +5348,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     put_v1_orgs_org_id_members_user_id_notification_preferences_channel: {
@@ -4598,7 +5366,7 @@ export interface operations {
             path: {
                 org_id: string;
                 user_id: string;
-                channel: string;
+                channel: "email" | "sms" | "webhook" | "slack";
             };
             cookie?: never;
         };
@@ -4617,7 +5385,7 @@ export interface operations {
                     "application/json": components["schemas"]["PreferenceOut"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4662,6 +5430,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_orgs_org_id_metrics: {
@@ -4683,9 +5460,11 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["OrgMetrics"];
+                };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4714,6 +5493,15 @@ export interface operations {
             };
             /** @description Not found, or it belongs to another organization. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4746,7 +5534,7 @@ export interface operations {
                     "application/json": components["schemas"]["OverviewOut"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4782,6 +5570,73 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_v1_orgs_org_id_realtime_tickets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_orgs_org_id_services: {
@@ -4789,7 +5644,7 @@ export interface operations {
             query?: {
                 /** @description Page size (1-100). */
                 limit?: number;
-                /** @description The `next_cursor` of the previous page. */
+                /** @description The `next_cursor` of the previous page of the same list, unchanged (it is signed: any other value is 400). */
                 cursor?: string;
             };
             header?: never;
@@ -4809,7 +5664,7 @@ export interface operations {
                     "application/json": components["schemas"]["ServiceList"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4838,6 +5693,15 @@ export interface operations {
             };
             /** @description Not found, or it belongs to another organization. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4871,7 +5735,7 @@ export interface operations {
                     "application/json": components["schemas"]["ServiceOut"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4909,6 +5773,15 @@ export interface operations {
             };
             /** @description Body larger than 256 KiB. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4966,6 +5839,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     delete_v1_orgs_org_id_services_service_id: {
@@ -5014,6 +5896,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     patch_v1_orgs_org_id_services_service_id: {
@@ -5041,7 +5932,7 @@ export interface operations {
                     "application/json": components["schemas"]["ServiceOut"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5088,6 +5979,15 @@ export interface operations {
             };
             /** @description Body larger than 256 KiB. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5154,6 +6054,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_orgs_org_id_services_service_id_checks: {
@@ -5163,7 +6072,7 @@ export interface operations {
                 hours?: number;
                 /** @description Page size (1-100). */
                 limit?: number;
-                /** @description The `next_cursor` of the previous page. */
+                /** @description The `next_cursor` of the previous page of the same list, unchanged (it is signed: any other value is 400). */
                 cursor?: string;
             };
             header?: never;
@@ -5184,7 +6093,7 @@ export interface operations {
                     "application/json": components["schemas"]["CheckList"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5213,6 +6122,15 @@ export interface operations {
             };
             /** @description Not found, or it belongs to another organization. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5242,9 +6160,11 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["MetricsOut"];
+                };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5273,6 +6193,15 @@ export interface operations {
             };
             /** @description Not found, or it belongs to another organization. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5329,6 +6258,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_users_me: {
@@ -5351,6 +6289,15 @@ export interface operations {
             };
             /** @description Missing, invalid or expired access token. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5382,7 +6329,7 @@ export interface operations {
                     "application/json": components["schemas"]["Me"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5402,6 +6349,15 @@ export interface operations {
             };
             /** @description Body larger than 256 KiB. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5438,6 +6394,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     put_v1_users_me_notification_preferences_channel: {
@@ -5445,7 +6410,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                channel: string;
+                channel: "email" | "sms" | "webhook" | "slack";
             };
             cookie?: never;
         };
@@ -5464,7 +6429,7 @@ export interface operations {
                     "application/json": components["schemas"]["PreferenceOut"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5500,6 +6465,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     post_v2_enqueue: {
@@ -5524,7 +6498,7 @@ export interface operations {
                     "application/json": components["schemas"]["EventProcessed"];
                 };
             };
-            /** @description Bad input; the message names the field. */
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5551,7 +6525,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Temporarily unable to take the request; retry (see Retry-After). */
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -1,6 +1,7 @@
 // The org's live lists, read through the generated client and kept current by the event stream.
 import type { Ref } from "vue";
 import { allPages, api, call, type Schemas } from "../api/client";
+import type { paths } from "../api/schema";
 import { useLiveList } from "../live/useLiveList";
 
 export type Service = Schemas["ServiceOut"];
@@ -15,6 +16,10 @@ export function useServices(orgId: Ref<string>) {
   );
 }
 
+type IncidentQuery = NonNullable<paths["/v1/orgs/{org_id}/incidents"]["get"]["parameters"]["query"]>;
+
+/** The incidents page's filters as its selects hold them (the API answers 400 to a value it does not
+ * know); `status` may also be "unresolved": open, acknowledged or snoozed. */
 export interface IncidentFilter {
   status?: string;
   severity?: string;
@@ -24,7 +29,7 @@ export interface IncidentFilter {
 function incidentPage(orgId: string, filter: IncidentFilter) {
   return call(
     api.GET("/v1/orgs/{org_id}/incidents", {
-      params: { path: { org_id: orgId }, query: { limit: 100, ...filter } },
+      params: { path: { org_id: orgId }, query: { limit: 100, ...(filter as IncidentQuery) } },
     }),
   ).then((page) => page.items);
 }
