@@ -309,3 +309,12 @@ def test_not_e164_numbers(number):
     with pytest.raises(InvalidInput) as caught:
         check_e164(number, field="address")
     assert caught.value.message.startswith("address: must be an E.164 phone number")
+
+
+@pytest.mark.parametrize("kind", [{}, [], 7, True, None, "pager"])
+def test_a_target_type_that_is_not_one_of_the_names_is_400_naming_it(kind):
+    # Found by schemathesis: {"type": {}} reached a dict lookup and answered 500.
+    document = {"name": "P", "steps": [{"targets": [{"type": kind, "url": "https://hooks.example.com/x"}]}]}
+    with pytest.raises(InvalidInput) as raised:
+        parse_policy(document, allow_private=True)
+    assert str(raised.value).startswith("steps.0.targets.0.type:")
