@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.e2e.conftest import start_stack, stop_stack
+
 CHECKS = (
     "not_a_server_error,status_code_conformance,content_type_conformance,"
     "response_schema_conformance,negative_data_rejection"
@@ -89,8 +91,19 @@ def _config(parameters: dict[str, str], doomed: dict[str, dict[str, str]]) -> st
     return "\n\n".join(sections) + "\n"
 
 
+@pytest.fixture(scope="module")
+def fuzzed_stack():
+    """A stack of its own: the thousands of orgs, services and incidents the fuzzer makes (and the
+    probes of those services) would otherwise slow every e2e test that runs after it."""
+    stack = start_stack()
+    yield stack
+    code, output = stop_stack(stack)
+    assert code == 0, output
+
+
 @pytest.mark.slow
-def test_schemathesis_finds_nothing_against_the_openapi_document(local_stack, tmp_path: Path):
+def test_schemathesis_finds_nothing_against_the_openapi_document(fuzzed_stack, tmp_path: Path):
+    local_stack = fuzzed_stack
     auth, parameters, doomed = _world(local_stack)
     config = tmp_path / "schemathesis.toml"
     config.write_text(_config(parameters, doomed))

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { applyEvent, LiveConnection, type LiveEvent, type Transport } from "../src/live/events";
+import { applyEvent, catchUpFrom, LiveConnection, type LiveEvent, type Transport } from "../src/live/events";
 
 const event = (seq: string, type: string, data: Record<string, unknown>): LiveEvent => ({ seq, type, org_id: "o1", at: "2026-12-01T00:00:00Z", data });
 
@@ -85,5 +85,32 @@ describe("LiveConnection", () => {
     expect(resync).toHaveBeenCalledTimes(1);
     connection.stop();
     vi.useRealTimers();
+  });
+
+  it("catches up from a minute before the last seq and applies events that arrive out of seq order once", async () => {
+    const seq = (seconds: number, n: number) => `${String(seconds).padStart(12, "0")}-${String(n).padStart(40, "0")}`;
+    const sockets: FakeSocket[] = [];
+    const missed = vi.fn(async () => ({ items: [event(seq(1000, 7), "service.status_changed", { id: "s" })], next_cursor: null }));
+    const transport: Transport = {
+      ticket: async () => ({ url: "ws://x" }),
+      missed,
+      open: () => (sockets.push(new FakeSocket()), sockets.at(-1) as unknown as WebSocket),
+    };
+    const connection = new LiveConnection("o1", transport);
+    const seen: string[] = [];
+    connection.subscribe((e) => seen.push(e.seq), vi.fn());
+    await connection.start();
+    sockets[0].onopen?.();
+    sockets[0].onmessage?.({ data: JSON.stringify(event(seq(1000, 9), "incident.updated", { id: "a" })) });
+    sockets[0].onmessage?.({ data: JSON.stringify(event(seq(1000, 7), "service.status_changed", { id: "s" })) }); // another table, older seq
+    expect(seen).toEqual([seq(1000, 9), seq(1000, 7)]);
+    expect(catchUpFrom(seq(1000, 9))).toBe(seq(940, 0));
+    sockets[0].onclose?.();
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    sockets[1].onopen?.();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(missed).toHaveBeenCalledWith("o1", seq(940, 0), null);
+    expect(seen).toEqual([seq(1000, 9), seq(1000, 7)]); // the overlap is not applied twice
+    connection.stop();
   });
 });

@@ -24,6 +24,17 @@ export interface Transport {
 export const POLL_SECONDS = 10; // without real-time events, lists reload this often
 const PING_SECONDS = 240; // API Gateway closes a socket idle for 10 minutes
 const MAX_BACKOFF_SECONDS = 30;
+const MAX_REMEMBERED = 5000;
+const CATCH_UP_OVERLAP_SECONDS = 60;
+
+/** Where a catch-up starts: a minute before `seq`, since another table's event of that minute may be
+ * logged after it (its first 12 digits are seconds); the overlap is dropped by seq. */
+export function catchUpFrom(seq: string): string {
+  const match = /^(\d{12})-\d{40}$/.exec(seq);
+  if (!match) return seq;
+  const seconds = Math.max(0, Number(match[1]) - CATCH_UP_OVERLAP_SECONDS);
+  return `${String(seconds).padStart(12, "0")}-${"0".repeat(40)}`;
+}
 
 export class LiveConnection {
   readonly status: Ref<LiveStatus> = ref("connecting");
@@ -31,6 +42,7 @@ export class LiveConnection {
   private resyncs = new Set<() => void>();
   private socket: WebSocket | null = null;
   private lastSeq: string | null = null;
+  private seen = new Set<string>(); // seqs applied, so the catch-up's overlap and retried frames apply once
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private pinger: ReturnType<typeof setInterval> | undefined;
@@ -113,8 +125,11 @@ export class LiveConnection {
   }
 
   private deliver(event: LiveEvent): void {
-    if (this.lastSeq !== null && event.seq <= this.lastSeq) return; // already seen (catch-up overlap)
-    this.lastSeq = event.seq;
+    if (this.seen.has(event.seq)) return;
+    this.seen.add(event.seq);
+    if (this.seen.size > MAX_REMEMBERED) this.seen.delete(this.seen.values().next().value as string);
+    // Two tables' events may arrive out of seq order (README "Real-time events"): apply each once.
+    if (this.lastSeq === null || event.seq > this.lastSeq) this.lastSeq = event.seq;
     for (const listener of this.listeners) listener(event);
   }
 
@@ -123,8 +138,8 @@ export class LiveConnection {
   }
 
   private async catchUp(): Promise<void> {
-    const after = this.lastSeq;
-    if (after === null) return;
+    if (this.lastSeq === null) return;
+    const after = catchUpFrom(this.lastSeq);
     let cursor: string | null = null;
     try {
       do {
