@@ -21,6 +21,7 @@ from chalicelib.api.http import PAGE_PARAMS, VigilBlueprint, json_body, page_par
 from chalicelib.domain.clock import iso
 from chalicelib.domain.enums import Severity
 from chalicelib.domain.escalation import MAX_DELAY_MINUTES, MAX_REPEAT, MAX_STEPS, MAX_TARGETS_PER_STEP
+from chalicelib.domain.notifications import E164_REQUEST_MAX_CHARS, E164_REQUEST_PATTERN
 from chalicelib.domain.roles import Role
 from chalicelib.models.policies import EscalationPolicy
 from chalicelib.usecases import policies
@@ -29,7 +30,6 @@ bp = VigilBlueprint(__name__)
 TAGS = ("escalation policies",)
 
 # E.164: + and 7-15 digits (the rule is domain.escalation.check_e164, which trims first).
-E164_PATTERN = r"^\s*\+[1-9][0-9]{6,14}\s*$"
 
 
 class UserTarget(RequestModel):
@@ -49,7 +49,11 @@ class EmailTarget(RequestModel):
 
 class SmsTarget(RequestModel):
     type: Literal["sms"]
-    number: str = Field(max_length=32, examples=["+15555550100"], json_schema_extra={"pattern": E164_PATTERN})
+    number: str = Field(
+        max_length=E164_REQUEST_MAX_CHARS,
+        examples=["+15555550100"],
+        json_schema_extra={"pattern": E164_REQUEST_PATTERN},
+    )
 
 
 class WebhookTarget(RequestModel):

@@ -40,7 +40,10 @@ SLACK_DESCRIPTION_MAX_CHARS = 500
 SEVERITY_COLOURS = {"critical": "#D92D20", "high": "#F79009", "medium": "#FDB022", "low": "#2E90FA"}
 RESOLVED_COLOUR = "#12B76A"
 
-E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"  # also for request schemas
+E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
+# What a request may send: the number, with surrounding spaces (dropped), in at most 32 characters.
+E164_REQUEST_PATTERN = r"^\s*\+[1-9][0-9]{6,14}\s*$"
+E164_REQUEST_MAX_CHARS = 32
 _E164 = re.compile(E164_PATTERN)
 _PHONE_SEPARATORS = re.compile(r"[\s().\-]")
 
@@ -236,7 +239,8 @@ def check_e164(number: object, *, field: str = "number") -> str:
     """The one phone number rule, for policy targets, preferences and the SMS sender alike: E.164,
     ``+`` then 7 to 15 digits (the first not 0), nothing else; surrounding spaces are dropped.
     SNS (and moto) accept nearly anything, so a bad number is refused here, when it is saved."""
-    if not isinstance(number, str) or not _E164.fullmatch(number.strip()):
+    too_long = isinstance(number, str) and len(number) > E164_REQUEST_MAX_CHARS
+    if not isinstance(number, str) or too_long or not _E164.fullmatch(number.strip()):
         raise InvalidInput("must be an E.164 phone number such as +15555550100", field=field)
     return number.strip()
 
