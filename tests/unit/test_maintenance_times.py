@@ -1,5 +1,6 @@
-"""ISO times of maintenance windows as the API reads them: with an offset as given, without one in the
-window's time zone (wall-clock, so a DST change moves the UTC instant), anything else a 400 naming the field."""
+"""ISO times of maintenance windows as the API reads them: with an offset as given, without one in
+the window's time zone (wall-clock, so a DST change moves the UTC instant), anything else a 400
+naming the field."""
 
 import pytest
 
