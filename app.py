@@ -11,6 +11,7 @@ from chalicelib.api import (
     auth,
     incidents,
     integrations,
+    maintenance,
     meta,
     orgs,
     overview,
@@ -22,6 +23,7 @@ from chalicelib.api import (
 )
 from chalicelib.events import alerts as alert_events
 from chalicelib.events import incidents as incident_events
+from chalicelib.events import maintenance as maintenance_events
 from chalicelib.events import notifications, probes
 from chalicelib.events import realtime as realtime_events
 from chalicelib.observability import log_requests
@@ -44,11 +46,13 @@ app.register_blueprint(incidents.bp)
 app.register_blueprint(policies.bp)
 app.register_blueprint(preferences.bp)
 app.register_blueprint(integrations.bp)
+app.register_blueprint(maintenance.bp)
 app.register_blueprint(alerts.bp)
 app.register_blueprint(probes.bp)
 app.register_blueprint(incident_events.bp)
 app.register_blueprint(notifications.bp)
 app.register_blueprint(alert_events.bp)
+app.register_blueprint(maintenance_events.bp)
 app.register_blueprint(realtime.bp)
 app.register_blueprint(realtime_events.bp)
 

@@ -177,6 +177,10 @@ class MetricsOut(ResponseModel):
     mtta_seconds: float | None = Field(description="null when no incident was acknowledged")
     total_downtime_seconds: int
     current_downtime_seconds: int
+    maintenance_seconds: int = Field(
+        description="Time in maintenance windows: neither uptime nor downtime, and its checks are "
+        "left out of uptime_percentage"
+    )
     severity_distribution: SeverityCounts
     response_time_ms: ResponseTimes
 
@@ -187,6 +191,7 @@ class MetricsTotals(ResponseModel):
     down: int
     paused: int
     pending: int
+    maintenance: int
     total_checks: int
     failed_checks: int
     uptime_percentage: float
@@ -194,6 +199,7 @@ class MetricsTotals(ResponseModel):
     mttr_seconds: float | None
     mtta_seconds: float | None
     total_downtime_seconds: int
+    maintenance_seconds: int
     severity_distribution: SeverityCounts
 
 

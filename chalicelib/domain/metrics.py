@@ -36,7 +36,7 @@ LATENCY_BUCKETS_MS: tuple[int, ...] = (
 HISTOGRAM_SIZE = len(LATENCY_BUCKETS_MS) + 1
 
 
-_SERVICE_STATUSES = ("up", "down", "paused", "pending")
+_SERVICE_STATUSES = ("up", "down", "paused", "pending", "maintenance")
 
 
 def latency_bucket(response_time_ms: int) -> int:
@@ -61,6 +61,8 @@ class Rollup:
     acknowledged_count: int = 0
     acknowledge_seconds_sum: int = 0
     severity_counts: tuple[int, int, int, int] = (0, 0, 0, 0)  # in SEVERITIES order
+    # Time in a maintenance window; its checks are left out of the check counters above.
+    maintenance_seconds: int = 0
 
     def __post_init__(self) -> None:
         if len(self.histogram) != HISTOGRAM_SIZE:
@@ -157,6 +159,7 @@ class ServiceMetrics:
     # Not shown by the API: the weights that let org_totals average MTTR/MTTA over incidents, not services.
     resolved_count: int = 0
     acknowledged_count: int = 0
+    maintenance_seconds: int = 0  # neither uptime nor downtime
 
     def to_api(self) -> dict[str, object]:
         return {
@@ -170,6 +173,7 @@ class ServiceMetrics:
             "mtta_seconds": self.mtta_seconds,
             "total_downtime_seconds": self.total_downtime_seconds,
             "current_downtime_seconds": self.current_downtime_seconds,
+            "maintenance_seconds": self.maintenance_seconds,
             "severity_distribution": dict(self.severity_distribution),
             "response_time_ms": dict(self.response_time_ms),
         }
@@ -199,6 +203,7 @@ def service_metrics(
         },
         resolved_count=rollup.resolved_count,
         acknowledged_count=rollup.acknowledged_count,
+        maintenance_seconds=rollup.maintenance_seconds,
     )
 
 
@@ -219,6 +224,7 @@ def org_totals(metrics: Sequence[ServiceMetrics]) -> dict[str, object]:
         "mttr_seconds": mean_or_none(sum(mean * n for mean, n in mttr), sum(n for _, n in mttr)),
         "mtta_seconds": mean_or_none(sum(mean * n for mean, n in mtta), sum(n for _, n in mtta)),
         "total_downtime_seconds": sum(m.total_downtime_seconds for m in metrics),
+        "maintenance_seconds": sum(m.maintenance_seconds for m in metrics),
         "severity_distribution": {
             severity: sum(m.severity_distribution.get(severity, 0) for m in metrics)
             for severity in SEVERITIES

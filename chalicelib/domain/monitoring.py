@@ -20,6 +20,7 @@ class MonitorStatus(StrEnum):
     UP = "up"
     DOWN = "down"
     PAUSED = "paused"  # disabled: checks are not scheduled, and any that arrive change nothing
+    MAINTENANCE = "maintenance"  # in a maintenance window: checks are recorded and change nothing
 
 
 class CheckOutcome(StrEnum):
@@ -65,7 +66,7 @@ def resumed_state() -> MonitorState:
 
 def next_state(state: MonitorState, outcome: CheckOutcome, rules: Thresholds) -> Transition:
     """Pure: the state after one check, and what the caller must do about it."""
-    if state.status is MonitorStatus.PAUSED or outcome is CheckOutcome.MISSED:
+    if state.status in (MonitorStatus.PAUSED, MonitorStatus.MAINTENANCE) or outcome is CheckOutcome.MISSED:
         return _unchanged(state)
     if state.status is MonitorStatus.DOWN:
         return _while_down(state, outcome, rules)

@@ -124,6 +124,7 @@ class DailyRollup(_CheckCounters, Model):
     severity_medium = NumberAttribute(attr_name="sm", default=0)
     severity_high = NumberAttribute(attr_name="sh", default=0)
     severity_critical = NumberAttribute(attr_name="sc", default=0)
+    maintenance_seconds = NumberAttribute(attr_name="mt", default=0)  # added by the fold, per hour
 
     def rollup(self) -> Rollup:
         checks = self.check_counters()
@@ -146,6 +147,7 @@ class DailyRollup(_CheckCounters, Model):
                 int(self.severity_high or 0),
                 int(self.severity_critical or 0),
             ),
+            maintenance_seconds=int(self.maintenance_seconds or 0),
         )
 
 

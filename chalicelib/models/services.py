@@ -68,6 +68,7 @@ class Service(Model):
     down_since = NumberAttribute(null=True)
     open_incident_id = UnicodeAttribute(null=True)
     last_checked_at = NumberAttribute(null=True)  # written on transitions only; buckets have the rest
+    status_before_maintenance = UnicodeAttribute(null=True)  # while status is "maintenance"
 
     # Present only while enabled (sparse index).
     sched_interval = NumberAttribute(null=True)

@@ -18,7 +18,7 @@ from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.incidents import Status
 from chalicelib.models.incidents import Incident, IncidentEvent
 from chalicelib.models.integrations import AlertDedup
-from chalicelib.usecases import incidents
+from chalicelib.usecases import incidents, maintenance
 from chalicelib.usecases.alert_routing import MAX_CLAIM_ATTEMPTS, QueuedAlert, claim_item, dedup_id
 from chalicelib.usecases.dynamo import condition_failed
 
@@ -60,6 +60,8 @@ def _recorded(incident: Incident, event_id: str) -> bool:
 
 
 def _open(alert: QueuedAlert, incident_id: str) -> None:
+    if maintenance.suppress_alert(alert.org_id, alert.service_id, now_seconds()):
+        return  # its service is in maintenance: counted in the window's suppressed_alerts
     incidents.open_from_alert(
         alert.org_id,
         incident_id,

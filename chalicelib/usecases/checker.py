@@ -42,7 +42,7 @@ from chalicelib.models.checks import (
 from chalicelib.models.incidents import Incident
 from chalicelib.models.services import SCHEDULER_PARTITION, Service
 from chalicelib.settings import settings
-from chalicelib.usecases import incidents
+from chalicelib.usecases import incidents, maintenance
 from chalicelib.usecases.dynamo import condition_failed, transaction_connection
 
 logger = Logger(service="vigil", child=True, level=settings.log_level)
@@ -176,6 +176,8 @@ def apply_to_monitor(job: ProbeJob, record: CheckRecord, *, read_before: Service
         )
         if not transition.changed:
             return
+        if maintenance.in_maintenance(job.org_id, job.service_id, record.checked_at):
+            return  # a window began before the sweep moved the service: the check is only recorded
         try:
             _write_transition(
                 service,
@@ -195,7 +197,7 @@ def apply_to_monitor(job: ProbeJob, record: CheckRecord, *, read_before: Service
 
 
 def _steady(service: Service, record: CheckRecord) -> bool:
-    if record.status == "missed":
+    if record.status == "missed" or service.status == MonitorStatus.MAINTENANCE.value:
         return True
     return (
         record.status == "up"

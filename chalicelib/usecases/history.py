@@ -15,6 +15,7 @@ from aws_lambda_powertools import Logger
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.adapters.secrets import jwt_secret
+from chalicelib.domain import maintenance as maintenance_rules
 from chalicelib.domain.checks import HOUR, CheckRecord, hour_of, unpack
 from chalicelib.domain.metrics import Rollup, ServiceMetrics, org_totals, service_metrics
 from chalicelib.models.checks import (
@@ -27,6 +28,7 @@ from chalicelib.models.checks import (
 from chalicelib.models.services import SCHEDULER_PARTITION, SchedulerState, Service
 from chalicelib.security.cursors import decode_cursor, encode_cursor
 from chalicelib.settings import settings
+from chalicelib.usecases import maintenance
 from chalicelib.usecases.dynamo import condition_failed
 from chalicelib.usecases.pagination import Page
 
@@ -75,8 +77,10 @@ def fold_bucket(key: str, hour: int) -> bool:
         bucket = HourBucket.get(key, hour, consistent_read=True)
     except HourBucket.DoesNotExist:
         return False
-    counters = bucket.check_counters()
+    counters = counters_outside_maintenance(bucket, end=hour + HOUR)
     actions: list[Any] = [DailyRollup.folded_hours.add({hour}), *add_check_counters(DailyRollup, counters)]
+    if counters.maintenance_seconds:
+        actions.append(DailyRollup.maintenance_seconds.add(counters.maintenance_seconds))
     try:
         DailyRollup(key, hour // DAY).update(
             actions=actions,
@@ -87,6 +91,26 @@ def fold_bucket(key: str, hour: int) -> bool:
             raise
         return False  # folded before (a retried run)
     return True
+
+
+def counters_outside_maintenance(bucket: HourBucket, *, end: int, checks_read: bool = True) -> Rollup:
+    """The bucket's counters without the checks made in a maintenance window, plus the seconds of
+    its hour (up to ``end``) spent in one: that time is neither uptime nor downtime."""
+    hour = int(bucket.hour)
+    org_id, _, service_id = str(bucket.service_key).partition("#")
+    windows = maintenance.windows_of(org_id)
+    seconds = maintenance_rules.maintenance_seconds(service_id, windows, hour, min(end, hour + HOUR))
+    if not seconds:
+        return bucket.check_counters()
+    if not checks_read:  # read with the counters only
+        bucket = HourBucket.get(bucket.service_key, hour, consistent_read=True)
+    total = Rollup(maintenance_seconds=seconds)
+    for packed in bucket.checks or []:
+        record = unpack(packed, hour=hour)
+        if not maintenance_rules.in_maintenance(service_id, windows, record.checked_at):
+            up = None if record.status == "missed" else record.status == "up"
+            total = total + Rollup.of_check(up=up, response_time_ms=record.response_time_ms)
+    return total
 
 
 # ---- metrics ------------------------------------------------------------------------------------
@@ -104,7 +128,7 @@ def rollup_since(key: str, *, days: int, now: int) -> Rollup:
     recent_from = max(hour_of(now) - UNFOLDED_HOURS * HOUR, first_day * DAY)
     for bucket in HourBucket.query(key, HourBucket.hour >= recent_from, attributes_to_get=_COUNTER_NAMES):
         if int(bucket.hour) not in folded:
-            total = total + bucket.check_counters()
+            total = total + counters_outside_maintenance(bucket, end=now, checks_read=False)
     return total
 
 

@@ -324,3 +324,27 @@ def test_events_of_another_org_are_not_listed_and_a_bad_after_names_the_field(ap
     bad = api.get(f"/v1/orgs/{who['org_id']}/events?after=yesterday", token=who["token"])
     assert bad.status == 400 and bad.message.startswith("after:")
     assert api.get(f"/v1/orgs/{who['org_id']}/events?limit=0", token=who["token"]).status == 400
+
+
+def test_a_maintenance_window_moves_the_service_with_status_changed_events(
+    api, member, gateway, publish, target
+):
+    who = member()
+    base = f"/v1/orgs/{who['org_id']}"
+    service = api.post(f"{base}/services", {"name": "API", "url": target.url}, token=who["token"]).body
+    with open_socket(api, gateway, who) as socket:
+        publish("services")
+        frames(socket, count=1)  # service.created
+        window = api.post(
+            f"{base}/maintenance-windows",
+            {"title": "Deploy", "duration_minutes": 15, "service_ids": [service["id"]]},
+            token=who["token"],
+        ).body
+        api.post(f"{base}/maintenance-windows/{window['id']}/end", token=who["token"])
+        publish("services")
+        got = frames(socket, count=2)
+        assert nothing_arrives(socket)
+    assert [(f["type"], f["data"]["status"]) for f in got] == [
+        ("service.status_changed", "maintenance"),
+        ("service.status_changed", "pending"),
+    ]

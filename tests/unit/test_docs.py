@@ -19,6 +19,7 @@ README_SECTIONS = [
     "Uptime monitoring",
     "Incident response",
     "Alert ingest (integrations)",
+    "Maintenance windows",
     "Incident categories",
     "Real-time events",
     "The dashboard (web app)",

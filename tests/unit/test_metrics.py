@@ -215,6 +215,7 @@ def test_the_metrics_object_has_exactly_the_fields_api_md_lists():
             acknowledged_count=3,
             acknowledge_seconds_sum=200,
             severity_counts=(0, 1, 0, 2),
+            maintenance_seconds=1800,
         )
     )
     metrics = service_metrics(service_id="svc_1", status="up", rollup=rollup, down_since=None, now=NOW)
@@ -229,6 +230,7 @@ def test_the_metrics_object_has_exactly_the_fields_api_md_lists():
         "mtta_seconds": 66.7,
         "total_downtime_seconds": 600,
         "current_downtime_seconds": 0,
+        "maintenance_seconds": 1800,
         "severity_distribution": {"low": 0, "medium": 1, "high": 0, "critical": 2},
         "response_time_ms": {"avg": 120.0, "p50": 150.0, "p95": 195.0},
     }
@@ -286,6 +288,7 @@ def test_org_totals_count_services_by_status_and_add_up_the_rest():
         "down": 1,
         "paused": 1,
         "pending": 1,
+        "maintenance": 0,
         "total_checks": 200,
         "failed_checks": 5,
         "uptime_percentage": 97.5,
@@ -293,6 +296,7 @@ def test_org_totals_count_services_by_status_and_add_up_the_rest():
         "mttr_seconds": None,
         "mtta_seconds": None,
         "total_downtime_seconds": 130,
+        "maintenance_seconds": 0,
         "severity_distribution": {"low": 1, "medium": 0, "high": 1, "critical": 1},
     }
 

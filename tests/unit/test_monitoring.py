@@ -185,5 +185,5 @@ def test_thresholds_of_1_and_10_are_accepted():
 
 
 def test_statuses_are_the_strings_the_api_shows():
-    assert [str(s) for s in MonitorStatus] == ["pending", "up", "down", "paused"]
+    assert [str(s) for s in MonitorStatus] == ["pending", "up", "down", "paused", "maintenance"]
     assert [str(o) for o in CheckOutcome] == ["up", "down", "missed"]

@@ -25,6 +25,7 @@ export const router = createRouter({
     { path: "/orgs/:orgId/escalation-policies", component: page(() => import("./pages/PoliciesPage.vue")), props: true, meta: { title: "Escalation policies" } },
     { path: "/orgs/:orgId/escalation-policies/:policyId", component: page(() => import("./pages/PolicyFormPage.vue")), props: true, meta: { title: "Escalation policy" } },
     { path: "/orgs/:orgId/integrations", component: page(() => import("./pages/IntegrationsPage.vue")), props: true, meta: { title: "Integrations" } },
+    { path: "/orgs/:orgId/maintenance", component: page(() => import("./pages/MaintenancePage.vue")), props: true, meta: { title: "Maintenance windows" } },
     { path: "/orgs/:orgId/members", component: page(() => import("./pages/MembersPage.vue")), props: true, meta: { title: "Members" } },
     { path: "/:rest(.*)*", component: page(() => import("./pages/NotFoundPage.vue")), meta: { public: true, title: "Not found" } },
   ],

@@ -541,6 +541,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/orgs/{org_id}/maintenance-windows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Maintenance windows, newest first */
+        get: operations["get_v1_orgs_org_id_maintenance_windows"];
+        put?: never;
+        /** Plan a maintenance window (role user); without starts_at it starts now */
+        post: operations["post_v1_orgs_org_id_maintenance_windows"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org_id}/maintenance-windows/{window_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One maintenance window */
+        get: operations["get_v1_orgs_org_id_maintenance_windows_window_id"];
+        put?: never;
+        post?: never;
+        /** Delete a maintenance window (role user); its services leave maintenance at once */
+        delete: operations["delete_v1_orgs_org_id_maintenance_windows_window_id"];
+        options?: never;
+        head?: never;
+        /** Change a maintenance window (role user) */
+        patch: operations["patch_v1_orgs_org_id_maintenance_windows_window_id"];
+        trace?: never;
+    };
+    "/v1/orgs/{org_id}/maintenance-windows/{window_id}/end": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End the current occurrence now (role user); 409 when none is active */
+        post: operations["post_v1_orgs_org_id_maintenance_windows_window_id_end"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/orgs/{org_id}/members": {
         parameters: {
             query?: never;
@@ -1048,6 +1102,46 @@ export interface components {
              */
             url: string;
         };
+        /** CreateWindowRequest */
+        CreateWindowRequest: {
+            /**
+             * Duration Minutes
+             * @description Length of each occurrence (a recurring one: at most 7 days)
+             * @default null
+             */
+            duration_minutes?: number | null;
+            /**
+             * Ends At
+             * @description The first occurrence's end (give it or duration_minutes). ISO 8601, e.g. 2027-03-14T04:00:00Z or 2027-03-14T04:00:00+01:00; without an offset the time is read in the window's `timezone`
+             * @default null
+             */
+            ends_at?: string | null;
+            /**
+             * Recurrence
+             * @description RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=SU (DAILY, WEEKLY, MONTHLY or YEARLY; the time of day comes from starts_at, kept in `timezone` across daylight-saving changes)
+             * @default null
+             */
+            recurrence?: string | null;
+            /**
+             * Service Ids
+             * @description Services of this organization; empty: every service
+             */
+            service_ids?: string[];
+            /**
+             * Starts At
+             * @description The first occurrence's start; default now. ISO 8601, e.g. 2027-03-14T04:00:00Z or 2027-03-14T04:00:00+01:00; without an offset the time is read in the window's `timezone`
+             * @default null
+             */
+            starts_at?: string | null;
+            /**
+             * Timezone
+             * @description An IANA time zone
+             * @default UTC
+             */
+            timezone?: string;
+            /** Title */
+            title: string;
+        };
         /** Discovery */
         Discovery: {
             /** Docs */
@@ -1390,6 +1484,11 @@ export interface components {
             /** Incident Count */
             incident_count: number;
             /**
+             * Maintenance Seconds
+             * @description Time in maintenance windows: neither uptime nor downtime, and its checks are left out of uptime_percentage
+             */
+            maintenance_seconds: number;
+            /**
              * Mtta Seconds
              * @description null when no incident was acknowledged
              */
@@ -1419,6 +1518,10 @@ export interface components {
             failed_checks: number;
             /** Incident Count */
             incident_count: number;
+            /** Maintenance */
+            maintenance: number;
+            /** Maintenance Seconds */
+            maintenance_seconds: number;
             /** Mtta Seconds */
             mtta_seconds: number | null;
             /** Mttr Seconds */
@@ -1443,7 +1546,7 @@ export interface components {
          * MonitorStatus
          * @enum {string}
          */
-        MonitorStatus: "pending" | "up" | "down" | "paused";
+        MonitorStatus: "pending" | "up" | "down" | "paused" | "maintenance";
         /**
          * NativePayload
          * @description The integration type's own JSON object (Alertmanager webhook v4, an SNS delivery, ...).
@@ -2213,6 +2316,35 @@ export interface components {
             /** Url */
             url?: string;
         };
+        /**
+         * UpdateWindowRequest
+         * @description Any create field; omitted fields keep their value. New timing is checked as on create.
+         */
+        UpdateWindowRequest: {
+            /** Duration Minutes */
+            duration_minutes?: number;
+            /**
+             * Ends At
+             * @description The first occurrence's end. ISO 8601, e.g. 2027-03-14T04:00:00Z or 2027-03-14T04:00:00+01:00; without an offset the time is read in the window's `timezone`
+             */
+            ends_at?: string;
+            /**
+             * Recurrence
+             * @default null
+             */
+            recurrence?: string | null;
+            /** Service Ids */
+            service_ids?: string[];
+            /**
+             * Starts At
+             * @description The first occurrence's start. ISO 8601, e.g. 2027-03-14T04:00:00Z or 2027-03-14T04:00:00+01:00; without an offset the time is read in the window's `timezone`
+             */
+            starts_at?: string;
+            /** Timezone */
+            timezone?: string;
+            /** Title */
+            title?: string;
+        };
         /** UserTarget */
         UserTarget: {
             /**
@@ -2269,6 +2401,55 @@ export interface components {
              * @description http or https; a JSON POST signed with X-Vigil-Signature
              */
             url: string;
+        };
+        /** WindowList */
+        WindowList: {
+            /** Items */
+            items: components["schemas"]["WindowOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** WindowOut */
+        WindowOut: {
+            /** Created At */
+            created_at: string;
+            /** Duration Minutes */
+            duration_minutes: number;
+            /**
+             * Ends At
+             * @description The first occurrence's end
+             */
+            ends_at: string;
+            /** Id */
+            id: string;
+            /** Next Ends At */
+            next_ends_at: string | null;
+            /**
+             * Next Starts At
+             * @description The current occurrence's start while active, else the next
+             */
+            next_starts_at: string | null;
+            /** Org Id */
+            org_id: string;
+            /** Recurrence */
+            recurrence: string | null;
+            /** Service Ids */
+            service_ids: string[];
+            /** Starts At */
+            starts_at: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "scheduled" | "active" | "ended";
+            /** Suppressed Alerts */
+            suppressed_alerts: number;
+            /** Timezone */
+            timezone: string;
+            /** Title */
+            title: string;
+            /** Updated At */
+            updated_at: string;
         };
     };
     responses: never;
@@ -4965,6 +5146,443 @@ export interface operations {
             };
             /** @description Not found, or it belongs to another organization. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_orgs_org_id_maintenance_windows: {
+        parameters: {
+            query?: {
+                /** @description Only windows in this state */
+                state?: "scheduled" | "active" | "ended";
+                /** @description Page size (1-100). */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page of the same list, unchanged (it is signed: any other value is 400). */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WindowList"];
+                };
+            };
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_v1_orgs_org_id_maintenance_windows: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWindowRequest"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WindowOut"];
+                };
+            };
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than 256 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_orgs_org_id_maintenance_windows_window_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                window_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WindowOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    delete_v1_orgs_org_id_maintenance_windows_window_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                window_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patch_v1_orgs_org_id_maintenance_windows_window_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                window_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWindowRequest"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WindowOut"];
+                };
+            };
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than 256 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_v1_orgs_org_id_maintenance_windows_window_id_end: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                window_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WindowOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
