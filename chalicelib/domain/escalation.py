@@ -268,7 +268,9 @@ def _parse_match(raw: object) -> Match:
         raise InvalidInput("must be an object or null", field="match")
     _refuse_unknown(raw, {"min_severity", "service_ids"}, prefix="match")
     min_severity = check_severity(raw.get("min_severity", "low"), field="match.min_severity")
-    service_ids = raw.get("service_ids") or []
+    service_ids = raw.get("service_ids")
+    if service_ids is None:
+        service_ids = []
     if not isinstance(service_ids, list | tuple):
         raise InvalidInput("must be a list", field="match.service_ids")
     if len(service_ids) > MAX_MATCH_SERVICES:
@@ -307,9 +309,9 @@ def parse_target(raw: object, *, prefix: str, allow_private: bool) -> Target:
     if not isinstance(kind, str) or kind not in TARGET_FIELD:
         raise InvalidInput(f"must be one of {', '.join(TARGET_TYPES)}", field=f"{prefix}.type")
     key = TARGET_FIELD[kind]
-    for name, other in raw.items():
-        # Another type's field sent as null is no field at all (a client may send every field).
-        if name not in {"type", key} and not (name in TARGET_FIELD.values() and other is None):
+    for name in raw:
+        # Exactly the type's own field, as the request schema says (additionalProperties: false).
+        if name not in {"type", key}:
             raise InvalidInput(f"is not an accepted field for a {kind} target", field=f"{prefix}.{name}")
     field = f"{prefix}.{key}"
     value = raw.get(key)

@@ -318,3 +318,28 @@ def test_a_target_type_that_is_not_one_of_the_names_is_400_naming_it(kind):
     with pytest.raises(InvalidInput) as raised:
         parse_policy(document, allow_private=True)
     assert str(raised.value).startswith("steps.0.targets.0.type:")
+
+
+@pytest.mark.parametrize(
+    ("document", "field"),
+    [
+        # Found by schemathesis: an empty object read as "no services" and was accepted.
+        (
+            {
+                "name": "P",
+                "match": {"service_ids": {}},
+                "steps": [{"targets": [{"type": "role", "role": "admin"}]}],
+            },
+            "match.service_ids",
+        ),
+        # The schema closes each target to its own field; the code now does too.
+        (
+            {"name": "P", "steps": [{"targets": [{"type": "role", "role": "admin", "url": None}]}]},
+            "steps.0.targets.0.url",
+        ),
+    ],
+)
+def test_the_validator_refuses_what_the_schema_refuses(document, field):
+    with pytest.raises(InvalidInput) as raised:
+        parse_policy(document, allow_private=True)
+    assert str(raised.value).startswith(f"{field}:")
