@@ -46,7 +46,7 @@ TIMEOUT_TEXT = (
 
 
 ServiceType = Literal["http", "heartbeat"]
-PERIOD_TEXT = "Heartbeat: seconds between the job's runs; give this or cron"
+PERIOD_TEXT = "Heartbeat: seconds between the job's runs (60+, VIGIL_MIN_HEARTBEAT_SECONDS); or cron"
 CRON_TEXT = "Heartbeat: 5-field cron expression of the job's runs (in timezone); give this or period_seconds"
 
 
@@ -69,10 +69,10 @@ class ServiceFields(RequestModel):
     enabled: bool = True
     public: bool = False
     type: ServiceType = Field(default="http", description="heartbeat: pinged by the job, never probed")
-    period_seconds: int | None = Field(default=None, ge=60, le=2_678_400, description=PERIOD_TEXT)
+    period_seconds: int | None = Field(default=None, ge=1, le=2_678_400, description=PERIOD_TEXT)
     cron: str | None = Field(default=None, min_length=1, max_length=200, description=CRON_TEXT)
     timezone: str = Field(default="UTC", min_length=1, max_length=64, description="IANA zone of cron")
-    grace_seconds: int = Field(default=300, ge=60, le=86_400, description="Heartbeat: lateness allowed")
+    grace_seconds: int = Field(default=300, ge=1, le=86_400, description="Heartbeat: lateness allowed (60+)")
 
 
 class CreateServiceRequest(ServiceFields):
@@ -120,10 +120,10 @@ class UpdateServiceRequest(RequestModel):
     enabled: bool | None = None
     public: bool | None = None
     type: ServiceType | None = Field(default=None, description="Cannot change (409)")
-    period_seconds: int | None = Field(default=None, ge=60, le=2_678_400, description=PERIOD_TEXT)
+    period_seconds: int | None = Field(default=None, ge=1, le=2_678_400, description=PERIOD_TEXT)
     cron: str | None = Field(default=None, min_length=1, max_length=200, description=CRON_TEXT)
     timezone: str | None = Field(default=None, min_length=1, max_length=64)
-    grace_seconds: int | None = Field(default=None, ge=60, le=86_400)
+    grace_seconds: int | None = Field(default=None, ge=1, le=86_400)
 
     @model_validator(mode="after")
     def _only_optional_fields_may_be_null(self) -> UpdateServiceRequest:

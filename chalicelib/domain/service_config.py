@@ -66,12 +66,14 @@ class ServiceConfig:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
-def check_service_config(config: ServiceConfig, *, min_interval: int, allow_private: bool) -> ServiceConfig:
+def check_service_config(
+    config: ServiceConfig, *, min_interval: int, allow_private: bool, min_heartbeat_seconds: int = 60
+) -> ServiceConfig:
     """The config, normalized; InvalidInput naming the first field that breaks a rule."""
     if config.type not in SERVICE_TYPES:
         raise InvalidInput(f"must be one of {', '.join(SERVICE_TYPES)}", field="type")
     if config.is_heartbeat:
-        return _check_heartbeat_config(config)
+        return _check_heartbeat_config(config, min_seconds=min_heartbeat_seconds)
     url = check_url(config.url, allow_private=allow_private)
     method = config.method.upper()
     if method not in METHODS:
@@ -102,8 +104,8 @@ def check_service_config(config: ServiceConfig, *, min_interval: int, allow_priv
     )
 
 
-def _check_heartbeat_config(config: ServiceConfig) -> ServiceConfig:
-    schedule = check_heartbeat_schedule(heartbeat_schedule(config))
+def _check_heartbeat_config(config: ServiceConfig, *, min_seconds: int) -> ServiceConfig:
+    schedule = check_heartbeat_schedule(heartbeat_schedule(config), min_seconds=min_seconds)
     if config.severity not in SEVERITIES:
         raise InvalidInput(f"must be one of {', '.join(SEVERITIES)}", field="severity")
     # Heartbeats go down at the first failure or missed deadline, and up at the next success.

@@ -65,7 +65,10 @@ def config_of(service: Service) -> ServiceConfig:
 
 def _checked(org_id: str, config: ServiceConfig, *, before: ServiceConfig | None = None) -> ServiceConfig:
     config = check_service_config(
-        config, min_interval=settings.min_interval_seconds, allow_private=settings.allow_private_targets
+        config,
+        min_interval=settings.min_interval_seconds,
+        allow_private=settings.allow_private_targets,
+        min_heartbeat_seconds=settings.min_heartbeat_seconds,
     )
     if not settings.allow_private_targets and not config.is_heartbeat:
         targets.refuse_private_resolution([("url", config.url)])
