@@ -309,3 +309,10 @@ def test_not_e164_numbers(number):
     with pytest.raises(InvalidInput) as caught:
         check_e164(number, field="address")
     assert caught.value.message.startswith("address: must be an E.164 phone number")
+
+
+@pytest.mark.parametrize("kind", [{}, [], 5])
+def test_a_target_type_that_is_not_a_string_is_refused_naming_it(kind):
+    assert refused(with_target({"type": kind, "url": "https://example.com"})).startswith(
+        "steps.1.targets.0.type"
+    )
