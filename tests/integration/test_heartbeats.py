@@ -319,3 +319,39 @@ def test_a_paused_heartbeat_leaves_the_index(api, monitored_org):
     assert Service.get(org_id, service["id"], consistent_read=True).deadline_at is None
     resumed = api.patch(path, {"enabled": True}, token=owner.access_token)
     assert resumed.body["status"] == "pending"
+
+
+def test_viewers_do_not_see_the_ping_url_and_cannot_rotate_it(api, monitored_org, new_account):
+    org_id, owner = monitored_org
+    viewer = new_account()
+    api.post(
+        f"/v1/orgs/{org_id}/members", {"email": viewer.email, "role": "viewer"}, token=owner.access_token
+    )
+    service = create(api, org_id, owner)
+    path = f"/v1/orgs/{org_id}/services/{service['id']}"
+    seen = api.get(path, token=viewer.access_token)
+    assert seen.status == 200 and seen.body["ping_url"] is None and seen.body["type"] == "heartbeat"
+    assert api.post(f"{path}/rotate-ping-token", token=viewer.access_token).status == 403
+
+
+def test_another_orgs_heartbeat_cannot_be_rotated(api, monitored_org, new_account, new_org):
+    org_id, owner = monitored_org
+    service = create(api, org_id, owner)
+    stranger = new_account()
+    their_org = new_org(stranger, name="Elsewhere")
+    reply = api.post(
+        f"/v1/orgs/{their_org['id']}/services/{service['id']}/rotate-ping-token", token=stranger.access_token
+    )
+    assert reply.status == 404
+    assert ping(api, token_of(service)).status == 200  # the token still works
+
+
+def test_rotating_an_http_service_is_409(api, monitored_org, target):
+    org_id, owner = monitored_org
+    reply = api.post(
+        f"/v1/orgs/{org_id}/services", {"name": "Web", "url": target.url}, token=owner.access_token
+    )
+    rotated = api.post(
+        f"/v1/orgs/{org_id}/services/{reply.body['id']}/rotate-ping-token", token=owner.access_token
+    )
+    assert rotated.status == 409 and rotated.message.startswith("type")

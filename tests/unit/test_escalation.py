@@ -316,3 +316,9 @@ def test_a_target_type_that_is_not_a_string_is_refused_naming_it(kind):
     assert refused(with_target({"type": kind, "url": "https://example.com"})).startswith(
         "steps.1.targets.0.type"
     )
+
+
+def test_an_sms_number_longer_than_the_schema_allows_is_refused_even_if_spaces_pad_it():
+    assert refused(with_target({"type": "sms", "number": " +1000000" + " " * 24})).startswith(
+        "steps.1.targets.0"
+    )
