@@ -322,3 +322,9 @@ def test_an_sms_number_longer_than_the_schema_allows_is_refused_even_if_spaces_p
     assert refused(with_target({"type": "sms", "number": " +1000000" + " " * 24})).startswith(
         "steps.1.targets.0"
     )
+
+
+@pytest.mark.parametrize("service_ids", [{}, "", 0, None])
+def test_match_service_ids_must_be_a_list(service_ids):
+    document = {"name": "P", "match": {"service_ids": service_ids}, "steps": [{"targets": [ONCALL]}]}
+    assert refused(document).startswith("match.service_ids")
