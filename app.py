@@ -15,6 +15,7 @@ from chalicelib.api import (
     meta,
     orgs,
     overview,
+    pings,
     policies,
     preferences,
     realtime,
@@ -22,9 +23,9 @@ from chalicelib.api import (
     users,
 )
 from chalicelib.events import alerts as alert_events
+from chalicelib.events import heartbeats, notifications, probes
 from chalicelib.events import incidents as incident_events
 from chalicelib.events import maintenance as maintenance_events
-from chalicelib.events import notifications, probes
 from chalicelib.events import realtime as realtime_events
 from chalicelib.observability import log_requests
 
@@ -49,6 +50,8 @@ app.register_blueprint(integrations.bp)
 app.register_blueprint(maintenance.bp)
 app.register_blueprint(alerts.bp)
 app.register_blueprint(probes.bp)
+app.register_blueprint(heartbeats.bp)
+app.register_blueprint(pings.bp)
 app.register_blueprint(incident_events.bp)
 app.register_blueprint(notifications.bp)
 app.register_blueprint(alert_events.bp)

@@ -64,6 +64,7 @@ class Settings:
     classifier: str
     bedrock_model_id: str
     verify_sns_signatures: bool
+    min_heartbeat_seconds: int = 60  # least heartbeat period and grace (tests of the local stack: less)
 
     def table(self, name: str) -> str:
         return f"{self.name_prefix}{name}"
@@ -105,6 +106,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         require_business_email=_flag(env.get("VIGIL_REQUIRE_BUSINESS_EMAIL")),
         email_from=env.get("VIGIL_EMAIL_FROM", "vigil@example.com"),
         min_interval_seconds=_int(env, "VIGIL_MIN_INTERVAL_SECONDS", 30),
+        min_heartbeat_seconds=_int(env, "VIGIL_MIN_HEARTBEAT_SECONDS", 60),
         allow_private_targets=_flag(env.get("VIGIL_ALLOW_PRIVATE_TARGETS")),
         dispatch_horizon_seconds=_int(env, "VIGIL_DISPATCH_HORIZON_SECONDS", 60),
         jobs_per_message=_int(env, "VIGIL_JOBS_PER_MESSAGE", 25),

@@ -81,6 +81,7 @@ class RouteDoc:
     tags: tuple[str, ...]
     query: tuple[QueryParam, ...] = field(default_factory=tuple)
     errors: tuple[int, ...] = field(default_factory=tuple)
+    text: bool = False  # answers text/plain (the ping routes), errors included
 
 
 def error_response(error: VigilError) -> Response:
@@ -109,6 +110,7 @@ class VigilBlueprint(Blueprint):
         tags: tuple[str, ...] = (),
         query: tuple[QueryParam, ...] = (),
         errors: tuple[int, ...] = (),
+        text: bool = False,
         **chalice_options: Any,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         chalice_options.setdefault("content_types", ACCEPTED_CONTENT_TYPES)
@@ -122,6 +124,7 @@ class VigilBlueprint(Blueprint):
             tags=tags,
             query=query,
             errors=errors,
+            text=text,
         )
 
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -135,6 +138,12 @@ class VigilBlueprint(Blueprint):
                 except VigilError as error:
                     if error.status_code >= 500:
                         logger.warning("request refused", extra={"error": error.message})
+                    if doc.text:
+                        return Response(
+                            body=error.message,
+                            status_code=error.status_code,
+                            headers={"Content-Type": "text/plain"},
+                        )
                     return error_response(error)
                 if isinstance(result, Response):
                     return result

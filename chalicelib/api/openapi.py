@@ -41,7 +41,10 @@ _PATH_SCHEMAS: dict[str, dict[str, Any]] = {
     "channel": {"type": "string", "enum": list(CHANNELS)},
     "email": {"type": "string", "minLength": 1, "maxLength": 254},
     "key": {"type": "string", "minLength": 1, "maxLength": 128},
+    "token": {"type": "string", "minLength": 1, "maxLength": 128},
+    "suffix": {"type": "string", "minLength": 1, "maxLength": 64, "examples": ["start", "fail", "log", "0"]},
 }
+_TEXT = {"text/plain": {"schema": {"type": "string"}}}
 _ID_SCHEMA = {"type": "string", "pattern": ID_PATTERN}
 _PATH_PARAM = re.compile(r"{(\w+)}")
 
@@ -116,6 +119,8 @@ def _operation(path: str, method: str, doc: RouteDoc, schemas: dict[str, Any]) -
     success: dict[str, Any] = {"description": "Success"}
     if doc.response is not None:
         success["content"] = {"application/json": {"schema": _schema_ref(doc.response, schemas)}}
+    if doc.text:
+        success["content"] = _TEXT
     responses: dict[str, Any] = {str(doc.status): success}
     codes = set(doc.errors) | {503}  # API Gateway throttles every route
     if doc.body is not None:
@@ -131,7 +136,9 @@ def _operation(path: str, method: str, doc: RouteDoc, schemas: dict[str, Any]) -
     for code in sorted(codes):
         responses[str(code)] = {
             "description": _ERROR_TEXT.get(code, "Error"),
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            "content": _TEXT
+            if doc.text
+            else {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
         }
     operation["responses"] = responses
     operation["security"] = [{"bearer": []}] if doc.auth else []

@@ -23,9 +23,16 @@ from chalicelib.domain.clock import iso, now_seconds
 from chalicelib.domain.enums import Severity
 from chalicelib.domain.monitoring import MonitorStatus
 from chalicelib.domain.roles import Role
-from chalicelib.domain.service_config import DEFAULT_TIMEOUT_SECONDS, MAX_HEADERS, ServiceConfig
+from chalicelib.domain.service_config import (
+    DEFAULT_TIMEOUT_SECONDS,
+    HEARTBEAT,
+    HEARTBEAT_FIELDS,
+    MAX_HEADERS,
+    PROBE_FIELDS,
+    ServiceConfig,
+)
 from chalicelib.models.services import Service
-from chalicelib.usecases import services
+from chalicelib.usecases import heartbeats, services
 
 bp = VigilBlueprint(__name__)
 TAGS = ("services",)
@@ -38,8 +45,13 @@ TIMEOUT_TEXT = (
 )
 
 
+ServiceType = Literal["http", "heartbeat"]
+PERIOD_TEXT = "Heartbeat: seconds between the job's runs (60+, VIGIL_MIN_HEARTBEAT_SECONDS); or cron"
+CRON_TEXT = "Heartbeat: 5-field cron expression of the job's runs (in timezone); give this or period_seconds"
+
+
 class ServiceFields(RequestModel):
-    url: HttpUrl = Field(description="http(s) URL to probe")
+    url: HttpUrl | None = Field(default=None, description="http(s) URL to probe (type http: required)")
     method: Method = "GET"
     interval_seconds: int = Field(
         default=60, ge=1, le=86_400, description="At least the deployment's VIGIL_MIN_INTERVAL_SECONDS"
@@ -56,10 +68,24 @@ class ServiceFields(RequestModel):
     headers: dict[str, str] = Field(default_factory=dict, max_length=MAX_HEADERS)
     enabled: bool = True
     public: bool = False
+    type: ServiceType = Field(default="http", description="heartbeat: pinged by the job, never probed")
+    period_seconds: int | None = Field(default=None, ge=1, le=2_678_400, description=PERIOD_TEXT)
+    cron: str | None = Field(default=None, min_length=1, max_length=200, description=CRON_TEXT)
+    timezone: str = Field(default="UTC", min_length=1, max_length=64, description="IANA zone of cron")
+    grace_seconds: int = Field(default=300, ge=1, le=86_400, description="Heartbeat: lateness allowed (60+)")
 
 
 class CreateServiceRequest(ServiceFields):
     name: Name
+
+    @model_validator(mode="after")
+    def _fields_of_its_type(self) -> CreateServiceRequest:
+        refused = PROBE_FIELDS if self.type == HEARTBEAT else HEARTBEAT_FIELDS
+        for name in sorted(self.model_fields_set & set(refused)):
+            raise ValueError(f"{name}: is not a field of a {self.type} service")
+        if self.type != HEARTBEAT and self.url is None:
+            raise ValueError("url: is required")
+        return self
 
 
 def _only_nullable_fields_take_null(schema: JsonDict, model: type[BaseModel]) -> None:
@@ -93,6 +119,11 @@ class UpdateServiceRequest(RequestModel):
     headers: dict[str, str] | None = Field(default=None, max_length=MAX_HEADERS)
     enabled: bool | None = None
     public: bool | None = None
+    type: ServiceType | None = Field(default=None, description="Cannot change (409)")
+    period_seconds: int | None = Field(default=None, ge=1, le=2_678_400, description=PERIOD_TEXT)
+    cron: str | None = Field(default=None, min_length=1, max_length=200, description=CRON_TEXT)
+    timezone: str | None = Field(default=None, min_length=1, max_length=64)
+    grace_seconds: int | None = Field(default=None, ge=1, le=86_400)
 
     @model_validator(mode="after")
     def _only_optional_fields_may_be_null(self) -> UpdateServiceRequest:
@@ -105,15 +136,21 @@ class UpdateServiceRequest(RequestModel):
 NULLABLE = {"keyword", "escalation_policy_id"}
 
 
+class LastPing(ResponseModel):
+    at: str
+    kind: Literal["success", "start", "fail", "log"]
+
+
 class ServiceOut(ResponseModel):
     id: str
     org_id: str
     name: str
-    url: str
-    method: str
-    interval_seconds: int
-    timeout_seconds: int
-    expected_status: str
+    type: ServiceType
+    url: str | None = Field(description="null for a heartbeat, as the other probe fields")
+    method: str | None
+    interval_seconds: int | None
+    timeout_seconds: int | None
+    expected_status: str | None
     keyword: str | None
     failure_threshold: int
     recovery_threshold: int
@@ -128,6 +165,12 @@ class ServiceOut(ResponseModel):
     last_checked_at: str | None
     created_at: str
     updated_at: str
+    period_seconds: int | None = Field(description="Heartbeat only, as the fields below")
+    cron: str | None
+    timezone: str | None
+    grace_seconds: int | None
+    ping_url: str | None = Field(description="Heartbeat: where its job pings (null for viewers)")
+    last_ping: LastPing | None
 
 
 class ServiceList(ResponseModel):
@@ -137,10 +180,17 @@ class ServiceList(ResponseModel):
 
 class CheckOut(ResponseModel):
     checked_at: str
-    status: Literal["up", "down", "missed"]
+    status: Literal["up", "down", "missed", "info"] = Field(description="info: a start or log ping")
     response_time_ms: int | None
     status_code: int | None
     error: str | None
+    kind: Literal["success", "start", "fail", "log"] | None = Field(
+        description="A heartbeat's ping; null: probe"
+    )
+    duration_ms: int | None = Field(description="Ping: the run's time since its start")
+    rid: str | None
+    body: str | None = Field(description="Ping: the POST body (first 10 KB)")
+    exit_status: int | None
 
 
 class CheckList(ResponseModel):
@@ -225,10 +275,11 @@ def service_to_api(service: Service, *, role: Role) -> dict[str, Any]:
     headers = dict(config.headers)
     if not role.at_least(Role.USER):
         headers = {name: "********" for name in headers}  # probe credentials are not for viewers
-    return {
+    answer = {
         "id": service.service_id,
         "org_id": service.org_id,
         "name": config.name,
+        "type": config.type,
         "url": config.url,
         "method": config.method,
         "interval_seconds": config.interval_seconds,
@@ -248,6 +299,28 @@ def service_to_api(service: Service, *, role: Role) -> dict[str, Any]:
         "last_checked_at": iso(service.last_checked_at) if service.last_checked_at else None,
         "created_at": iso(service.created_at),
         "updated_at": iso(service.updated_at),
+        **_heartbeat_fields(service, config, role=role),
+    }
+    if config.is_heartbeat:
+        answer.update({name: None for name in PROBE_FIELDS}, headers={})
+    return answer
+
+
+def _heartbeat_fields(service: Service, config: ServiceConfig, *, role: Role) -> dict[str, Any]:
+    if not config.is_heartbeat:
+        return {name: None for name in (*HEARTBEAT_FIELDS, "ping_url", "last_ping")}
+    last_ping = None
+    if service.last_ping_at_ms is not None and service.last_ping_kind:
+        last_ping = {"at": iso(int(service.last_ping_at_ms) / 1000), "kind": service.last_ping_kind}
+    # The token lets anyone move the heartbeat: like probe credentials, not for viewers.
+    shown = role.at_least(Role.USER) and service.ping_token
+    return {
+        "period_seconds": config.period_seconds,
+        "cron": config.cron,
+        "timezone": config.timezone,
+        "grace_seconds": config.grace_seconds,
+        "ping_url": heartbeats.ping_url(service.ping_token) if shown else None,
+        "last_ping": last_ping,
     }
 
 
@@ -258,6 +331,11 @@ def check_to_api(record: CheckRecord) -> dict[str, Any]:
         "response_time_ms": record.response_time_ms,
         "status_code": record.status_code,
         "error": record.error,
+        "kind": record.kind,
+        "duration_ms": record.duration_ms,
+        "rid": record.rid,
+        "body": record.body,
+        "exit_status": record.exit_status,
     }
 
 
@@ -277,7 +355,9 @@ def _service_id(service_id: str) -> str:
 def create_service(org_id: str) -> dict[str, Any]:
     actor = require_member(bp.current_request, org_id, min_role=Role.USER)
     request = parse_body(bp.current_request, CreateServiceRequest)
-    service = services.create_service(org_id, actor.user_id, ServiceConfig(**request.model_dump()))
+    fields = request.model_dump()
+    fields["url"] = fields["url"] or ""  # a heartbeat has none
+    service = services.create_service(org_id, actor.user_id, ServiceConfig(**fields))
     return service_to_api(service, role=actor.role)
 
 
@@ -347,6 +427,20 @@ def check_now(org_id: str, service_id: str) -> dict[str, Any]:
     require_member(bp.current_request, org_id, min_role=Role.USER)
     service = services.check_now(org_id, _service_id(service_id))
     return {"status": "queued", "service_id": service.service_id}
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/services/{service_id}/rotate-ping-token",
+    methods=("POST",),
+    summary="Give a heartbeat a new ping URL (role user); the old one stops at once",
+    response=ServiceOut,
+    tags=TAGS,
+    errors=(409,),
+)
+def rotate_ping_token(org_id: str, service_id: str) -> dict[str, Any]:
+    actor = require_member(bp.current_request, org_id, min_role=Role.USER)
+    service = services.rotate_ping_token(org_id, _service_id(service_id))
+    return service_to_api(service, role=actor.role)
 
 
 @bp.route(

@@ -22,13 +22,21 @@ class CheckRecord:
     response_time_ms: int | None
     status_code: int | None
     error: str | None
+    # Heartbeat pings only (a probe leaves them None): what the ping was and what came with it.
+    kind: str | None = None  # heartbeats.PingKind: success, start, fail, log
+    duration_ms: int | None = None  # from the start it pairs with
+    rid: str | None = None
+    body: str | None = None  # the first 10 KB of a POST body
+    exit_status: int | None = None
 
 
 def hour_of(epoch_seconds: int) -> int:
     return epoch_seconds - epoch_seconds % HOUR
 
 
-def pack(record: CheckRecord) -> int | str:
+def pack(record: CheckRecord) -> int | str | dict[str, object]:
+    if record.kind is not None:
+        return _pack_ping(record)
     second = record.checked_at - hour_of(record.checked_at)
     if record.status == "up" and record.response_time_ms is not None and record.status_code is not None:
         ms = min(max(record.response_time_ms, 0), _MAX_MS)
@@ -40,7 +48,24 @@ def pack(record: CheckRecord) -> int | str:
     return f"{second}|{record.status[0]}|{code}|{ms_text}|{error}"
 
 
-def unpack(packed: int | str | float, *, hour: int) -> CheckRecord:
+def _pack_ping(record: CheckRecord) -> dict[str, object]:
+    """A ping is a small map: its kind always, the rest only when there is something to keep."""
+    fields: dict[str, object] = {
+        "t": record.checked_at - hour_of(record.checked_at),
+        "k": record.kind,
+        "s": record.status[0],
+        "d": record.duration_ms,
+        "r": record.rid,
+        "b": record.body or None,
+        "x": record.exit_status,
+        "e": record.error,
+    }
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+def unpack(packed: int | str | float | dict[str, object], *, hour: int) -> CheckRecord:
+    if isinstance(packed, dict):
+        return _unpack_ping(packed, hour=hour)
     if isinstance(packed, int | float):
         value = int(packed)
         code = value % 1000
@@ -56,4 +81,30 @@ def unpack(packed: int | str | float, *, hour: int) -> CheckRecord:
         response_time_ms=int(ms_text) if ms_text else None,
         status_code=int(code_text) if code_text else None,
         error=error or None,
+    )
+
+
+_STATUS_LETTERS = {"u": "up", "d": "down", "m": "missed", "i": "info"}
+
+
+def _unpack_ping(packed: dict[str, object], *, hour: int) -> CheckRecord:
+    def number(name: str) -> int | None:
+        value = packed.get(name)
+        return None if value is None else int(value)  # type: ignore[call-overload]
+
+    def text(name: str) -> str | None:
+        value = packed.get(name)
+        return None if value is None else str(value)
+
+    return CheckRecord(
+        checked_at=hour + (number("t") or 0),
+        status=_STATUS_LETTERS.get(text("s") or "i", "info"),
+        response_time_ms=None,
+        status_code=None,
+        error=text("e"),
+        kind=text("k"),
+        duration_ms=number("d"),
+        rid=text("r"),
+        body=text("b"),
+        exit_status=number("x"),
     )

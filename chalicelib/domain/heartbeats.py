@@ -54,22 +54,24 @@ class HeartbeatSchedule:
     grace_seconds: int = DEFAULT_GRACE_SECONDS
 
 
-def check_heartbeat_schedule(schedule: HeartbeatSchedule) -> HeartbeatSchedule:
-    """The schedule, normalized (cron fields single-spaced); InvalidInput naming the first bad field."""
+def check_heartbeat_schedule(
+    schedule: HeartbeatSchedule, *, min_seconds: int = MIN_PERIOD_SECONDS
+) -> HeartbeatSchedule:
+    """The schedule, normalized (cron fields single-spaced); InvalidInput naming the first bad field.
+
+    ``min_seconds`` is the least period and grace (60; a test deployment may allow less)."""
+    min_grace = min(min_seconds, MIN_GRACE_SECONDS)
+    min_period = min(min_seconds, MIN_PERIOD_SECONDS)
     if (schedule.period_seconds is None) == (schedule.cron is None):
         raise InvalidInput("give period_seconds or cron, not both and not neither", field="period_seconds")
-    if not _is_int(schedule.grace_seconds) or not (
-        MIN_GRACE_SECONDS <= schedule.grace_seconds <= MAX_GRACE_SECONDS
-    ):
-        raise InvalidInput(f"must be from {MIN_GRACE_SECONDS} to {MAX_GRACE_SECONDS}", field="grace_seconds")
+    if not _is_int(schedule.grace_seconds) or not (min_grace <= schedule.grace_seconds <= MAX_GRACE_SECONDS):
+        raise InvalidInput(f"must be from {min_grace} to {MAX_GRACE_SECONDS}", field="grace_seconds")
     zone(schedule.timezone)
     if schedule.period_seconds is not None:
         if not _is_int(schedule.period_seconds) or not (
-            MIN_PERIOD_SECONDS <= schedule.period_seconds <= MAX_PERIOD_SECONDS
+            min_period <= schedule.period_seconds <= MAX_PERIOD_SECONDS
         ):
-            raise InvalidInput(
-                f"must be from {MIN_PERIOD_SECONDS} to {MAX_PERIOD_SECONDS}", field="period_seconds"
-            )
+            raise InvalidInput(f"must be from {min_period} to {MAX_PERIOD_SECONDS}", field="period_seconds")
         return schedule
     assert schedule.cron is not None
     cron = _check_cron(schedule.cron)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 
 from chalicelib.domain.enums import SEVERITIES
 from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.heartbeats import DEFAULT_GRACE_SECONDS, HeartbeatSchedule, check_heartbeat_schedule
 from chalicelib.domain.status_codes import StatusRanges
 from chalicelib.domain.targets import check_url
 
@@ -16,6 +17,20 @@ MAX_TIMEOUT_SECONDS = 60
 DEFAULT_TIMEOUT_SECONDS = 10
 MAX_HEADERS = 20
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+HTTP = "http"
+HEARTBEAT = "heartbeat"
+SERVICE_TYPES = (HTTP, HEARTBEAT)
+# What only a probed (http) service has; a heartbeat refuses them.
+PROBE_FIELDS = (
+    "url",
+    "method",
+    "interval_seconds",
+    "timeout_seconds",
+    "expected_status",
+    "keyword",
+    "headers",
+)
+HEARTBEAT_FIELDS = ("period_seconds", "cron", "timezone", "grace_seconds")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
 _HOP_BY_HOP = {"host", "content-length", "transfer-encoding", "connection", "upgrade", "te", "trailer"}
 
@@ -36,13 +51,29 @@ class ServiceConfig:
     headers: Mapping[str, str] = field(default_factory=dict)
     enabled: bool = True
     public: bool = False
+    # Heartbeats (type "heartbeat"): pinged by the job they watch, never probed.
+    type: str = "http"
+    period_seconds: int | None = None
+    cron: str | None = None
+    timezone: str = "UTC"
+    grace_seconds: int = DEFAULT_GRACE_SECONDS
+
+    @property
+    def is_heartbeat(self) -> bool:
+        return self.type == HEARTBEAT
 
     def with_changes(self, changes: Mapping[str, object]) -> ServiceConfig:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
-def check_service_config(config: ServiceConfig, *, min_interval: int, allow_private: bool) -> ServiceConfig:
+def check_service_config(
+    config: ServiceConfig, *, min_interval: int, allow_private: bool, min_heartbeat_seconds: int = 60
+) -> ServiceConfig:
     """The config, normalized; InvalidInput naming the first field that breaks a rule."""
+    if config.type not in SERVICE_TYPES:
+        raise InvalidInput(f"must be one of {', '.join(SERVICE_TYPES)}", field="type")
+    if config.is_heartbeat:
+        return _check_heartbeat_config(config, min_seconds=min_heartbeat_seconds)
     url = check_url(config.url, allow_private=allow_private)
     method = config.method.upper()
     if method not in METHODS:
@@ -70,6 +101,31 @@ def check_service_config(config: ServiceConfig, *, min_interval: int, allow_priv
     headers = check_headers(config.headers)
     return replace(
         config, url=url, method=method, timeout_seconds=timeout, expected_status=expected, headers=headers
+    )
+
+
+def _check_heartbeat_config(config: ServiceConfig, *, min_seconds: int) -> ServiceConfig:
+    schedule = check_heartbeat_schedule(heartbeat_schedule(config), min_seconds=min_seconds)
+    if config.severity not in SEVERITIES:
+        raise InvalidInput(f"must be one of {', '.join(SEVERITIES)}", field="severity")
+    # Heartbeats go down at the first failure or missed deadline, and up at the next success.
+    return replace(
+        config,
+        period_seconds=schedule.period_seconds,
+        cron=schedule.cron,
+        timezone=schedule.timezone,
+        grace_seconds=schedule.grace_seconds,
+        failure_threshold=1,
+        recovery_threshold=1,
+    )
+
+
+def heartbeat_schedule(config: ServiceConfig) -> HeartbeatSchedule:
+    return HeartbeatSchedule(
+        period_seconds=config.period_seconds,
+        cron=config.cron,
+        timezone=config.timezone,
+        grace_seconds=config.grace_seconds,
     )
 
 

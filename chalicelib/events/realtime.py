@@ -27,7 +27,7 @@ from chalicelib.domain.errors import NotPermitted, Unauthenticated
 from chalicelib.domain.realtime import Change, StreamChange
 from chalicelib.domain.roles import Role
 from chalicelib.models.incidents import Incident, IncidentEvent
-from chalicelib.models.services import SCHEDULER_PARTITION, Service
+from chalicelib.models.services import PING_TOKEN_PARTITION_PREFIX, SCHEDULER_PARTITION, Service
 from chalicelib.settings import settings
 from chalicelib.usecases import realtime
 
@@ -99,8 +99,8 @@ def incident_record(name: str, old: Image, new: Image) -> tuple[str, Change] | N
 
 def service_record(name: str, old: Image, new: Image) -> tuple[str, Change] | None:
     org_id = str(((new or old or {}).get("org_id") or {}).get("S", ""))
-    if not org_id or org_id == SCHEDULER_PARTITION:
-        return None  # the scheduler's own bookkeeping shares the table
+    if not org_id or org_id == SCHEDULER_PARTITION or org_id.startswith(PING_TOKEN_PARTITION_PREFIX):
+        return None  # the scheduler's own bookkeeping and the ping token lookups share the table
     # As a viewer sees it: probe headers may hold credentials, and every member gets the frame.
     before = service_to_api(Service.from_raw_data(old), role=Role.VIEWER) if old else None
     after = service_to_api(Service.from_raw_data(new), role=Role.VIEWER) if new else None

@@ -2,8 +2,12 @@
 
 Table ``services``: hash ``org_id``, range ``service_id``. The sparse GSI
 ``by-schedule`` (hash ``sched_interval``, range ``sched_offset``, keys only)
-holds enabled services; the scheduler queries it per interval in use, which
-the ``_scheduler`` item records. State moves by conditional writes on
+holds enabled HTTP services; the scheduler queries it per interval in use, which
+the ``_scheduler`` item records. The sparse GSI ``by-deadline`` (hash
+``deadline_partition``, range ``deadline_at``) holds the heartbeats that are up,
+keyed by when they turn late; the overdue sweep queries it each minute. A
+heartbeat's ping token is found through a ``PingTokenLookup`` item keyed by the
+token's SHA-256 (one read for an unknown token). State moves by conditional writes on
 ``version``, so racing checkers and redeliveries agree on one transition.
 """
 
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    ListAttribute,
     MapAttribute,
     NumberAttribute,
     NumberSetAttribute,
@@ -33,6 +38,18 @@ class ServicesBySchedule(GlobalSecondaryIndex["Service"]):
     sched_offset = NumberAttribute(range_key=True)
 
 
+DEADLINE_PARTITION = "heartbeats"
+
+
+class ServicesByDeadline(GlobalSecondaryIndex["Service"]):
+    class Meta:
+        index_name = "by-deadline"
+        projection = KeysOnlyProjection()
+
+    deadline_partition = UnicodeAttribute(hash_key=True)
+    deadline_at = NumberAttribute(range_key=True)
+
+
 class Service(Model):
     class Meta:
         table_name = settings.table("services")
@@ -42,10 +59,11 @@ class Service(Model):
     service_id = UnicodeAttribute(range_key=True)
 
     name = UnicodeAttribute()
-    url = UnicodeAttribute()
+    type = UnicodeAttribute(default="http")  # "http" (probed) or "heartbeat" (pinged); never changes
+    url = UnicodeAttribute(null=True)  # http only, like the other probe fields
     method = UnicodeAttribute(default="GET")
-    interval_seconds = NumberAttribute()
-    timeout_seconds = NumberAttribute()
+    interval_seconds = NumberAttribute(null=True)
+    timeout_seconds = NumberAttribute(null=True)
     expected_status = UnicodeAttribute(default="200-399")
     keyword = UnicodeAttribute(null=True)
     failure_threshold = NumberAttribute(default=2)
@@ -76,6 +94,27 @@ class Service(Model):
 
     by_schedule = ServicesBySchedule()
 
+    # Heartbeats only: the schedule, the ping token and what the pings told.
+    period_seconds = NumberAttribute(null=True)
+    cron = UnicodeAttribute(null=True)
+    timezone = UnicodeAttribute(null=True)
+    grace_seconds = NumberAttribute(null=True)
+    ping_token = UnicodeAttribute(null=True)
+    last_ping_at_ms = NumberAttribute(null=True)
+    last_ping_kind = UnicodeAttribute(null=True)
+    last_success_at = NumberAttribute(null=True)
+    runs = UnicodeAttribute(null=True)  # heartbeats.Runs as compact JSON (at most 10 open starts)
+    ping_requests = ListAttribute[str](null=True)  # the last request ids counted: a retry counts once
+    # Present only while the heartbeat is up and enabled (sparse index).
+    deadline_partition = UnicodeAttribute(null=True)
+    deadline_at = NumberAttribute(null=True)
+
+    by_deadline = ServicesByDeadline()
+
+    @property
+    def is_heartbeat(self) -> bool:
+        return self.type == "heartbeat"
+
     def header_map(self) -> dict[str, str]:
         """The probe headers as a plain dict (a raw MapAttribute reads back as one or as a map)."""
         headers = self.headers
@@ -101,3 +140,19 @@ class SchedulerState(Model):
             return cls.get(SCHEDULER_PARTITION, "state", consistent_read=True)
         except cls.DoesNotExist:
             return cls(SCHEDULER_PARTITION, "state", intervals=set(), dispatched_until=0, folded_through=0)
+
+
+PING_TOKEN_PARTITION_PREFIX = "_ping:"  # noqa: S105 (a key prefix, not a secret); not an org (org ids have no ':'): one item per token
+
+
+class PingTokenLookup(Model):
+    """A ping token -> its heartbeat; keyed by the token's SHA-256, each in its own partition."""
+
+    class Meta:
+        table_name = settings.table("services")
+        region = settings.region
+
+    org_id = UnicodeAttribute(hash_key=True)  # PING_TOKEN_PARTITION_PREFIX + sha256 hex of the token
+    service_id = UnicodeAttribute(range_key=True, default="token")
+    target_org_id = UnicodeAttribute()
+    target_service_id = UnicodeAttribute()

@@ -14,7 +14,7 @@ A steady-state check (nothing changed) is therefore exactly one write.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,16 +128,7 @@ def store_check(job: ProbeJob, record: CheckRecord) -> bool:
     """One UpdateItem on the hour bucket; False when this scheduled second was already stored."""
     hour = hour_of(record.checked_at)
     second = record.checked_at - hour
-    counters = Rollup.of_check(
-        up=None if record.status == "missed" else record.status == "up",
-        response_time_ms=record.response_time_ms,
-    )
-    actions: list[Any] = [
-        HourBucket.seconds.add({second}),
-        HourBucket.checks.set((HourBucket.checks | []).append([pack(record)])),
-        HourBucket.expires_at.set(hour + HOUR + settings.check_retention_seconds),
-        *add_check_counters(HourBucket, counters),
-    ]
+    actions: list[Any] = [HourBucket.seconds.add({second}), *bucket_actions(record)]
     bucket = HourBucket(service_key(job.org_id, job.service_id), hour)
     try:
         bucket.update(
@@ -149,6 +140,22 @@ def store_check(job: ProbeJob, record: CheckRecord) -> bool:
             return False  # the same job, delivered again
         raise
     return True
+
+
+def bucket_actions(record: CheckRecord) -> list[Any]:
+    """Append the check to its hour bucket and count it (a heartbeat's start or log ping counts not)."""
+    hour = hour_of(record.checked_at)
+    actions: list[Any] = [
+        HourBucket.checks.set((HourBucket.checks | []).append([pack(record)])),
+        HourBucket.expires_at.set(hour + HOUR + settings.check_retention_seconds),
+    ]
+    if record.status in ("up", "down", "missed"):
+        counters = Rollup.of_check(
+            up=None if record.status == "missed" else record.status == "up",
+            response_time_ms=record.response_time_ms,
+        )
+        actions += add_check_counters(HourBucket, counters)
+    return actions
 
 
 def apply_to_monitor(job: ProbeJob, record: CheckRecord, *, read_before: Service | None = None) -> None:
@@ -210,6 +217,22 @@ def _steady(service: Service, record: CheckRecord) -> bool:
 def _write_transition(
     service: Service, state: MonitorState, record: CheckRecord, *, started: bool, ended: bool
 ) -> None:
+    write_transition(service, state, record, started=started, ended=ended)
+
+
+def write_transition(
+    service: Service,
+    state: MonitorState,
+    record: CheckRecord,
+    *,
+    started: bool,
+    ended: bool,
+    extra_actions: Sequence[Any] = (),
+    also: Callable[[TransactWrite], None] | None = None,
+) -> None:
+    """The monitor's move, conditional on the version it was decided on; opening or resolving the
+    outage's incident in the same transaction. Heartbeats add their own service actions and write
+    their check (``also``) in that transaction too, so a ping is one write."""
     at = record.checked_at
     actions: list[Any] = [
         Service.status.set(state.status.value),
@@ -218,19 +241,24 @@ def _write_transition(
         Service.last_counted_at.set(at),
         Service.last_checked_at.set(at),
         Service.version.add(1),
+        *extra_actions,
     ]
     condition = Service.version == service.version
-    if not started and not ended:
+    if not started and not ended and also is None:
         service.update(actions=actions, condition=condition)
         return
     key = service_key(service.org_id, service.service_id)
     with TransactWrite(connection=transaction_connection()) as tx:
-        if started:
+        if also is not None:
+            also(tx)
+        if not started and not ended:
+            tx.update(service, actions=actions, condition=condition)
+        elif started:
             incident = incidents.new_monitor_incident(
                 org_id=service.org_id,
                 service_id=service.service_id,
                 service_name=service.name,
-                url=service.url,
+                url=service.url or "The job",
                 severity=service.severity,
                 at=at,
                 error=record.error,

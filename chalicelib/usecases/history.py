@@ -7,7 +7,6 @@ last few hour buckets that are not folded into their day yet.
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -184,6 +183,7 @@ def _newest_first(key: str, *, since: int, before: int) -> Iterator[CheckRecord]
     )
     for bucket in buckets:
         records = [unpack(packed, hour=int(bucket.hour)) for packed in (bucket.checks or [])]
-        for record in heapq.nlargest(len(records), records, key=lambda r: r.checked_at):
+        # Newest first; checks of the same second (a heartbeat's pings) latest-appended first.
+        for record in reversed(sorted(records, key=lambda r: r.checked_at)):
             if since <= record.checked_at < before:
                 yield record

@@ -7,22 +7,30 @@ from dataclasses import asdict, fields
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
 from chalicelib.adapters import probe_queue
 from chalicelib.adapters.probe_queue import ProbeJob, ProbeMessage
 from chalicelib.domain.checks import CheckRecord
 from chalicelib.domain.clock import now_seconds
-from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
+from chalicelib.domain.heartbeats import DEFAULT_GRACE_SECONDS
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.metrics import ServiceMetrics
 from chalicelib.domain.monitoring import MonitorStatus
 from chalicelib.domain.schedule import phase_offset
-from chalicelib.domain.service_config import ServiceConfig, check_service_config
+from chalicelib.domain.service_config import (
+    DEFAULT_TIMEOUT_SECONDS,
+    HEARTBEAT_FIELDS,
+    HTTP,
+    PROBE_FIELDS,
+    ServiceConfig,
+    check_service_config,
+)
 from chalicelib.models.checks import DailyRollup, HourBucket, service_key
 from chalicelib.models.services import SCHEDULER_PARTITION, SchedulerState, Service
 from chalicelib.settings import settings
-from chalicelib.usecases import history, incidents, policies, targets
+from chalicelib.usecases import heartbeats, history, incidents, policies, targets
 from chalicelib.usecases.dynamo import condition_failed
 from chalicelib.usecases.pagination import Page, fetch_page
 
@@ -34,10 +42,10 @@ CONFIG_FIELDS = tuple(f.name for f in fields(ServiceConfig))
 def config_of(service: Service) -> ServiceConfig:
     return ServiceConfig(
         name=service.name,
-        url=service.url,
+        url=service.url or "",
         method=service.method,
-        interval_seconds=int(service.interval_seconds),
-        timeout_seconds=int(service.timeout_seconds),
+        interval_seconds=int(service.interval_seconds or 60),
+        timeout_seconds=int(service.timeout_seconds or DEFAULT_TIMEOUT_SECONDS),
         expected_status=service.expected_status,
         keyword=service.keyword,
         failure_threshold=int(service.failure_threshold),
@@ -47,14 +55,22 @@ def config_of(service: Service) -> ServiceConfig:
         headers=service.header_map(),
         enabled=bool(service.enabled),
         public=bool(service.public),
+        type=service.type or HTTP,
+        period_seconds=None if service.period_seconds is None else int(service.period_seconds),
+        cron=service.cron,
+        timezone=service.timezone or "UTC",
+        grace_seconds=int(service.grace_seconds or DEFAULT_GRACE_SECONDS),
     )
 
 
 def _checked(org_id: str, config: ServiceConfig, *, before: ServiceConfig | None = None) -> ServiceConfig:
     config = check_service_config(
-        config, min_interval=settings.min_interval_seconds, allow_private=settings.allow_private_targets
+        config,
+        min_interval=settings.min_interval_seconds,
+        allow_private=settings.allow_private_targets,
+        min_heartbeat_seconds=settings.min_heartbeat_seconds,
     )
-    if not settings.allow_private_targets:
+    if not settings.allow_private_targets and not config.is_heartbeat:
         targets.refuse_private_resolution([("url", config.url)])
     policy_id = config.escalation_policy_id
     # Checked when written: a policy deleted later leaves the service falling back to match rules.
@@ -68,7 +84,7 @@ def _register_interval(interval: int) -> None:
 
 
 def _schedule_fields(service_id: str, config: ServiceConfig) -> dict[str, int | None]:
-    if not config.enabled:
+    if not config.enabled or config.is_heartbeat:  # heartbeats are pinged, never probed
         return {"sched_interval": None, "sched_offset": None}
     return {
         "sched_interval": config.interval_seconds,
@@ -80,7 +96,7 @@ def create_service(org_id: str, actor_id: str, config: ServiceConfig) -> Service
     config = _checked(org_id, config)
     now = now_seconds()
     service_id = new_id()
-    values: dict[str, Any] = {**asdict(config), **_schedule_fields(service_id, config)}
+    values: dict[str, Any] = {**_stored_fields(config), **_schedule_fields(service_id, config)}
     service = Service(
         org_id,
         service_id,
@@ -90,6 +106,10 @@ def create_service(org_id: str, actor_id: str, config: ServiceConfig) -> Service
         created_by=actor_id,
         status=(MonitorStatus.PENDING if config.enabled else MonitorStatus.PAUSED).value,
     )
+    if config.is_heartbeat:
+        heartbeats.create_heartbeat(service)
+        logger.info("heartbeat created", extra={"org_id": org_id, "service_id": service_id})
+        return service
     if config.enabled:
         _register_interval(config.interval_seconds)
     service.save(condition=Service.service_id.does_not_exist())
@@ -124,15 +144,21 @@ def get_service(org_id: str, service_id: str) -> Service:
 def update_service(org_id: str, service_id: str, changes: Mapping[str, Any]) -> Service:
     service = get_service(org_id, service_id)
     before = config_of(service)
+    check_type_change(before, changes)
+    if before.is_heartbeat:  # a heartbeat runs on a period or a cron expression: one drops the other
+        if "cron" in changes and "period_seconds" not in changes:
+            changes = {**changes, "period_seconds": None}
+        elif "period_seconds" in changes and "cron" not in changes:
+            changes = {**changes, "cron": None}
     after = _checked(org_id, before.with_changes(changes), before=before)
     actions: list[Any] = [
         getattr(Service, name).set(value)
-        for name, value in asdict(after).items()
+        for name, value in _stored_fields(after).items()
         if value != getattr(before, name) and value is not None
     ]
     actions += [
         getattr(Service, name).remove()
-        for name, value in asdict(after).items()
+        for name, value in _stored_fields(after).items()
         if value is None and getattr(before, name) is not None
     ]
     if not actions:
@@ -148,7 +174,9 @@ def update_service(org_id: str, service_id: str, changes: Mapping[str, Any]) -> 
         actions += _pause_actions()
     elif after.enabled and not before.enabled:
         actions += _resume_actions()
-    if after.enabled and schedule_changed:
+    if after.is_heartbeat:
+        actions += heartbeats.actions_after_update(service, after)
+    elif after.enabled and schedule_changed:
         _register_interval(after.interval_seconds)
     try:
         service.update(actions=actions, condition=Service.version == service.version)
@@ -158,9 +186,15 @@ def update_service(org_id: str, service_id: str, changes: Mapping[str, Any]) -> 
         raise
     if before.enabled and not after.enabled and service.open_incident_id:
         incidents.resolve_monitor_incident(org_id, service.open_incident_id, note="monitor paused", now=now)
-    if after.enabled and not before.enabled:
+    if after.enabled and not before.enabled and not after.is_heartbeat:
         enqueue_check(service, now=now)
     return get_service(org_id, service_id)
+
+
+def _stored_fields(config: ServiceConfig) -> dict[str, Any]:
+    """The config's fields a service of its type keeps (a heartbeat has no probe fields, and back)."""
+    other = PROBE_FIELDS if config.is_heartbeat else HEARTBEAT_FIELDS
+    return {name: value for name, value in asdict(config).items() if name not in other}
 
 
 def _pause_actions() -> list[Any]:
@@ -184,6 +218,8 @@ def _resume_actions() -> list[Any]:
 def delete_service(org_id: str, service_id: str) -> None:
     service = get_service(org_id, service_id)
     service.delete()
+    if service.is_heartbeat:
+        heartbeats.forget_token(service)
     key = service_key(org_id, service_id)
     with DailyRollup.batch_write() as rollups:
         for rollup in DailyRollup.query(key, attributes_to_get=["service_key", "day"]):
@@ -206,10 +242,35 @@ def enqueue_check(service: Service, *, now: int) -> None:
 
 def check_now(org_id: str, service_id: str) -> Service:
     service = get_service(org_id, service_id)
+    if service.is_heartbeat:
+        raise Conflict("a heartbeat is not probed: the job it watches pings it", field="type")
     if not service.enabled:
         raise Conflict("the service is paused; enable it first", field="enabled")
     enqueue_check(service, now=now_seconds())
     return service
+
+
+def check_type_change(before: ServiceConfig, changes: Mapping[str, Any]) -> None:
+    """`type` never changes (409); the other kind's fields are refused (400 naming the field)."""
+    new_type = changes.get("type", before.type)
+    if new_type != before.type:
+        raise Conflict(f"a service's type cannot change (it is {before.type!r})", field="type")
+    refused = PROBE_FIELDS if before.is_heartbeat else HEARTBEAT_FIELDS
+    for name in changes:
+        if name in refused:
+            raise InvalidInput(f"is not a field of a {before.type} service", field=name)
+
+
+def rotate_ping_token(org_id: str, service_id: str) -> Service:
+    service = get_service(org_id, service_id)
+    if not service.is_heartbeat:
+        raise Conflict("only a heartbeat has a ping token", field="type")
+    try:
+        return heartbeats.rotate_token(service)
+    except TransactWriteError as exc:
+        if condition_failed(exc):
+            raise Conflict("the service changed meanwhile; try again", field="service_id") from exc
+        raise
 
 
 # ---- history, for the API: one call per route -----------------------------------------------------

@@ -11,6 +11,7 @@ sees the same thing locally and on AWS.
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from chalice.local import ChaliceRequestHandler, RouteMatcher
@@ -28,7 +29,20 @@ class GatewayRequestHandler(ChaliceRequestHandler):
     def handle(self) -> None:
         # API Gateway puts the caller's address in requestContext.identity.sourceIp, where chalice
         # local always says 127.0.0.1; login throttling is keyed on it. One converter per connection.
-        self.local_gateway.event_converter.LOCAL_SOURCE_IP = self.client_address[0]
+        converter = self.local_gateway.event_converter
+        converter.LOCAL_SOURCE_IP = self.client_address[0]
+        # API Gateway gives every request an id (requestContext.requestId), the same for a delivery it
+        # retries; chalice local gives none. Heartbeat pings count once per request id.
+        if not getattr(converter, "vigil_request_ids", False):
+            create = converter.create_lambda_event
+
+            def with_request_id(*args: Any, **kwargs: Any) -> dict[str, Any]:
+                event: dict[str, Any] = create(*args, **kwargs)
+                event["requestContext"].setdefault("requestId", str(uuid.uuid4()))
+                return event
+
+            converter.create_lambda_event = with_request_id  # type: ignore[method-assign]
+            converter.vigil_request_ids = True  # type: ignore[attr-defined]
         super().handle()
 
     def __getattr__(self, name: str) -> Any:

@@ -89,6 +89,7 @@ def start_stack(extra_env: dict[str, str] | None = None) -> LocalStack:
             "VIGIL_BCRYPT_ROUNDS": "4",
             "VIGIL_TICK_SECONDS": "1",
             "VIGIL_MIN_INTERVAL_SECONDS": "1",
+            "VIGIL_MIN_HEARTBEAT_SECONDS": "1",
             "PYTHONUNBUFFERED": "1",
         }
     )

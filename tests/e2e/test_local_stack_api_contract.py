@@ -54,6 +54,7 @@ def _world(stack) -> tuple[dict[str, str], dict[str, str], dict[str, dict[str, s
     email = "invited-" + me["id"].lower() + "@example.com"
     post(f"{base}/members", {"email": email, "role": "viewer"})
     kept = post(f"{base}/integrations", integration)
+    heartbeat = post(f"{base}/services", {"name": "Cron", "type": "heartbeat", "period_seconds": 3600})
     parameters = {
         "path.org_id": org_id,
         "path.user_id": me["id"],
@@ -63,6 +64,7 @@ def _world(stack) -> tuple[dict[str, str], dict[str, str], dict[str, dict[str, s
         "path.integration_id": kept["id"],
         "path.key": kept["key"],
         "path.email": email,
+        "path.token": heartbeat["ping_url"].rsplit("/", 1)[1],  # the ping routes move a real heartbeat
     }
     doomed = {
         "DELETE /v1/orgs/{org_id}": {"path.org_id": post("/v1/orgs", {"name": "Doomed"})["id"]},

@@ -46,7 +46,10 @@ def test_garbage_bodies_get_a_4xx_with_a_message(api, world, path, method):
         for token in (owner.access_token, None):
             reply = api.call(method, concrete, raw=body, token=token)
             assert reply.status < 500, (method, concrete, body, reply.body)
-            if reply.status >= 400:
+            if reply.status >= 400 and path.startswith("/ping/"):
+                # healthchecks' text answers (HEAD: none, as HTTP says)
+                assert method == "HEAD" or (isinstance(reply.body, str) and reply.body), reply.body
+            elif reply.status >= 400:
                 # /v2/enqueue adds PagerDuty's own fields (status, message, errors) alongside.
                 expected = {"Code", "Message"} | (
                     {"status", "message", "errors"} if path == "/v2/enqueue" else set()

@@ -107,7 +107,7 @@ def test_field_rules_are_in_the_schema():
     schemas = document["components"]["schemas"]
     assert "pattern" in schemas["SignupRequest"]["properties"]["email"]
     assert schemas["CreateOrgRequest"]["properties"]["slug"]["anyOf"][0]["pattern"]
-    assert schemas["CreateServiceRequest"]["properties"]["url"]["minLength"] == 1
+    assert schemas["CreateServiceRequest"]["properties"]["url"]["anyOf"][0]["minLength"] == 1
     # PATCH: omitted is unchanged and null is refused, except where null means "none"
     update = schemas["UpdateServiceRequest"]["properties"]
     assert update["url"]["type"] == "string" and "anyOf" not in update["url"]

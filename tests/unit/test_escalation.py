@@ -311,13 +311,23 @@ def test_not_e164_numbers(number):
     assert caught.value.message.startswith("address: must be an E.164 phone number")
 
 
-@pytest.mark.parametrize("kind", [{}, [], 7, True, None, "pager"])
-def test_a_target_type_that_is_not_one_of_the_names_is_400_naming_it(kind):
-    # Found by schemathesis: {"type": {}} reached a dict lookup and answered 500.
-    document = {"name": "P", "steps": [{"targets": [{"type": kind, "url": "https://hooks.example.com/x"}]}]}
-    with pytest.raises(InvalidInput) as raised:
-        parse_policy(document, allow_private=True)
-    assert str(raised.value).startswith("steps.0.targets.0.type:")
+@pytest.mark.parametrize("kind", [{}, [], 5])
+def test_a_target_type_that_is_not_a_string_is_refused_naming_it(kind):
+    assert refused(with_target({"type": kind, "url": "https://example.com"})).startswith(
+        "steps.1.targets.0.type"
+    )
+
+
+def test_an_sms_number_longer_than_the_schema_allows_is_refused_even_if_spaces_pad_it():
+    assert refused(with_target({"type": "sms", "number": " +1000000" + " " * 24})).startswith(
+        "steps.1.targets.0"
+    )
+
+
+@pytest.mark.parametrize("service_ids", [{}, "", 0, None])
+def test_match_service_ids_must_be_a_list(service_ids):
+    document = {"name": "P", "match": {"service_ids": service_ids}, "steps": [{"targets": [ONCALL]}]}
+    assert refused(document).startswith("match.service_ids")
 
 
 @pytest.mark.parametrize(

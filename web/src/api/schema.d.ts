@@ -55,6 +55,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/ping/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A heartbeat's job succeeded (no auth; healthchecks.io's path) */
+        get: operations["get_ping_token"];
+        put?: never;
+        /** A heartbeat's job succeeded (no auth; healthchecks.io's path) */
+        post: operations["post_ping_token"];
+        delete?: never;
+        options?: never;
+        /** A heartbeat's job succeeded (no auth; healthchecks.io's path) */
+        head: operations["head_ping_token"];
+        patch?: never;
+        trace?: never;
+    };
+    "/ping/{token}/{suffix}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** start, fail, log, or an exit status 0-255 (0 success) of a heartbeat's job (no auth) */
+        get: operations["get_ping_token_suffix"];
+        put?: never;
+        /** start, fail, log, or an exit status 0-255 (0 success) of a heartbeat's job (no auth) */
+        post: operations["post_ping_token_suffix"];
+        delete?: never;
+        options?: never;
+        /** start, fail, log, or an exit status 0-255 (0 success) of a heartbeat's job (no auth) */
+        head: operations["head_ping_token_suffix"];
+        patch?: never;
+        trace?: never;
+    };
     "/v1/alerts/{key}": {
         parameters: {
             query?: never;
@@ -804,6 +842,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/orgs/{org_id}/services/{service_id}/rotate-ping-token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Give a heartbeat a new ping URL (role user); the old one stops at once */
+        post: operations["post_v1_orgs_org_id_services_service_id_rotate_ping_token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/orgs/{org_id}/webhook-signing-secret": {
         parameters: {
             query?: never;
@@ -958,17 +1013,37 @@ export interface components {
         };
         /** CheckOut */
         CheckOut: {
+            /**
+             * Body
+             * @description Ping: the POST body (first 10 KB)
+             */
+            body: string | null;
             /** Checked At */
             checked_at: string;
+            /**
+             * Duration Ms
+             * @description Ping: the run's time since its start
+             */
+            duration_ms: number | null;
             /** Error */
             error: string | null;
+            /** Exit Status */
+            exit_status: number | null;
+            /**
+             * Kind
+             * @description A heartbeat's ping; null: probe
+             */
+            kind: ("success" | "start" | "fail" | "log") | null;
             /** Response Time Ms */
             response_time_ms: number | null;
+            /** Rid */
+            rid: string | null;
             /**
              * Status
+             * @description info: a start or log ping
              * @enum {string}
              */
-            status: "up" | "down" | "missed";
+            status: "up" | "down" | "missed" | "info";
             /** Status Code */
             status_code: number | null;
         };
@@ -1034,6 +1109,12 @@ export interface components {
         /** CreateServiceRequest */
         CreateServiceRequest: {
             /**
+             * Cron
+             * @description Heartbeat: 5-field cron expression of the job's runs (in timezone); give this or period_seconds
+             * @default null
+             */
+            cron?: string | null;
+            /**
              * Enabled
              * @default true
              */
@@ -1054,6 +1135,12 @@ export interface components {
              * @default 2
              */
             failure_threshold?: number;
+            /**
+             * Grace Seconds
+             * @description Heartbeat: lateness allowed (60+)
+             * @default 300
+             */
+            grace_seconds?: number;
             /** Headers */
             headers?: {
                 [key: string]: string;
@@ -1079,6 +1166,12 @@ export interface components {
             /** Name */
             name: string;
             /**
+             * Period Seconds
+             * @description Heartbeat: seconds between the job's runs (60+, VIGIL_MIN_HEARTBEAT_SECONDS); or cron
+             * @default null
+             */
+            period_seconds?: number | null;
+            /**
              * Public
              * @default false
              */
@@ -1097,10 +1190,24 @@ export interface components {
              */
             timeout_seconds?: number | null;
             /**
-             * Url
-             * @description http(s) URL to probe
+             * Timezone
+             * @description IANA zone of cron
+             * @default UTC
              */
-            url: string;
+            timezone?: string;
+            /**
+             * Type
+             * @description heartbeat: pinged by the job, never probed
+             * @default http
+             * @enum {string}
+             */
+            type?: "http" | "heartbeat";
+            /**
+             * Url
+             * @description http(s) URL to probe (type http: required)
+             * @default null
+             */
+            url?: string | null;
         };
         /** CreateWindowRequest */
         CreateWindowRequest: {
@@ -1407,6 +1514,16 @@ export interface components {
              * @constant
              */
             status: "invited";
+        };
+        /** LastPing */
+        LastPing: {
+            /** At */
+            at: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "success" | "start" | "fail" | "log";
         };
         /** LoginRequest */
         LoginRequest: {
@@ -2013,6 +2130,8 @@ export interface components {
         ServiceOut: {
             /** Created At */
             created_at: string;
+            /** Cron */
+            cron: string | null;
             /** Down Since */
             down_since: string | null;
             /** Enabled */
@@ -2020,9 +2139,11 @@ export interface components {
             /** Escalation Policy Id */
             escalation_policy_id: string | null;
             /** Expected Status */
-            expected_status: string;
+            expected_status: string | null;
             /** Failure Threshold */
             failure_threshold: number;
+            /** Grace Seconds */
+            grace_seconds: number | null;
             /** Headers */
             headers: {
                 [key: string]: string;
@@ -2030,19 +2151,30 @@ export interface components {
             /** Id */
             id: string;
             /** Interval Seconds */
-            interval_seconds: number;
+            interval_seconds: number | null;
             /** Keyword */
             keyword: string | null;
             /** Last Checked At */
             last_checked_at: string | null;
+            last_ping: components["schemas"]["LastPing"] | null;
             /** Method */
-            method: string;
+            method: string | null;
             /** Name */
             name: string;
             /** Open Incident Id */
             open_incident_id: string | null;
             /** Org Id */
             org_id: string;
+            /**
+             * Period Seconds
+             * @description Heartbeat only, as the fields below
+             */
+            period_seconds: number | null;
+            /**
+             * Ping Url
+             * @description Heartbeat: where its job pings (null for viewers)
+             */
+            ping_url: string | null;
             /** Public */
             public: boolean;
             /** Recovery Threshold */
@@ -2050,11 +2182,21 @@ export interface components {
             severity: components["schemas"]["Severity"];
             status: components["schemas"]["MonitorStatus"];
             /** Timeout Seconds */
-            timeout_seconds: number;
+            timeout_seconds: number | null;
+            /** Timezone */
+            timezone: string | null;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "http" | "heartbeat";
             /** Updated At */
             updated_at: string;
-            /** Url */
-            url: string;
+            /**
+             * Url
+             * @description null for a heartbeat, as the other probe fields
+             */
+            url: string | null;
         };
         /** ServiceSummaryOut */
         ServiceSummaryOut: {
@@ -2272,6 +2414,11 @@ export interface components {
          * @description Any create field; omitted fields keep their value.
          */
         UpdateServiceRequest: {
+            /**
+             * Cron
+             * @description Heartbeat: 5-field cron expression of the job's runs (in timezone); give this or period_seconds
+             */
+            cron?: string;
             /** Enabled */
             enabled?: boolean;
             /**
@@ -2284,6 +2431,8 @@ export interface components {
             expected_status?: string;
             /** Failure Threshold */
             failure_threshold?: number;
+            /** Grace Seconds */
+            grace_seconds?: number;
             /** Headers */
             headers?: {
                 [key: string]: string;
@@ -2303,6 +2452,11 @@ export interface components {
             method?: "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS";
             /** Name */
             name?: string;
+            /**
+             * Period Seconds
+             * @description Heartbeat: seconds between the job's runs (60+, VIGIL_MIN_HEARTBEAT_SECONDS); or cron
+             */
+            period_seconds?: number;
             /** Public */
             public?: boolean;
             /** Recovery Threshold */
@@ -2313,6 +2467,14 @@ export interface components {
              * @description Below interval_seconds
              */
             timeout_seconds?: number;
+            /** Timezone */
+            timezone?: string;
+            /**
+             * Type
+             * @description Cannot change (409)
+             * @enum {string}
+             */
+            type?: "http" | "heartbeat";
             /** Url */
             url?: string;
         };
@@ -2543,6 +2705,321 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_ping_token: {
+        parameters: {
+            query?: {
+                /** @description Run id pairing a start with its finish (a UUID). */
+                rid?: string;
+            };
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+        };
+    };
+    post_ping_token: {
+        parameters: {
+            query?: {
+                /** @description Run id pairing a start with its finish (a UUID). */
+                rid?: string;
+            };
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+        };
+    };
+    head_ping_token: {
+        parameters: {
+            query?: {
+                /** @description Run id pairing a start with its finish (a UUID). */
+                rid?: string;
+            };
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+        };
+    };
+    get_ping_token_suffix: {
+        parameters: {
+            query?: {
+                /** @description Run id pairing a start with its finish (a UUID). */
+                rid?: string;
+            };
+            header?: never;
+            path: {
+                token: string;
+                suffix: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+        };
+    };
+    post_ping_token_suffix: {
+        parameters: {
+            query?: {
+                /** @description Run id pairing a start with its finish (a UUID). */
+                rid?: string;
+            };
+            header?: never;
+            path: {
+                token: string;
+                suffix: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+        };
+    };
+    head_ping_token_suffix: {
+        parameters: {
+            query?: {
+                /** @description Run id pairing a start with its finish (a UUID). */
+                rid?: string;
+            };
+            header?: never;
+            path: {
+                token: string;
+                suffix: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
                 };
             };
         };
@@ -6811,6 +7288,74 @@ export interface operations {
             };
             /** @description Not found, or it belongs to another organization. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_v1_orgs_org_id_services_service_id_rotate_ping_token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                service_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
