@@ -35,7 +35,7 @@ from chalicelib.models.services import (
 )
 from chalicelib.security.tokens import hash_token, new_opaque_token, same_digest
 from chalicelib.settings import settings
-from chalicelib.usecases import checker
+from chalicelib.usecases import checker, maintenance
 from chalicelib.usecases.dynamo import condition_failed, transaction_connection
 
 logger = Logger(service="vigil", child=True, level=settings.log_level)
@@ -163,6 +163,9 @@ def _apply(service: Service, parsed: rules.Ping, rid: str | None, request: PingR
     else:
         transition = next_state(state, outcome, HEARTBEAT_THRESHOLDS)
         new_state, started, ended = transition.state, transition.outage_started, transition.outage_ended
+        if transition.changed and maintenance.in_maintenance(service.org_id, service.service_id, at):
+            # A window began before the minute job moved the service: the ping is only recorded.
+            new_state, started, ended = state, False, False
     last_success = at if outcome is CheckOutcome.UP else service.last_success_at
     record = CheckRecord(
         checked_at=at,
@@ -330,6 +333,8 @@ def _turn_late(org_id: str, service_id: str, *, now: int) -> bool:
             or not service.enabled
             or service.status != MonitorStatus.UP.value
             or not rules.is_overdue(None if service.deadline_at is None else int(service.deadline_at), now)
+            # a late job during planned work pages no one
+            or maintenance.in_maintenance(org_id, service_id, now)
         ):
             return False
         transition = next_state(state_of(service), CheckOutcome.DOWN, HEARTBEAT_THRESHOLDS)

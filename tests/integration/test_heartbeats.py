@@ -355,3 +355,30 @@ def test_rotating_an_http_service_is_409(api, monitored_org, target):
         f"/v1/orgs/{org_id}/services/{reply.body['id']}/rotate-ping-token", token=owner.access_token
     )
     assert rotated.status == 409 and rotated.message.startswith("type")
+
+
+def test_a_heartbeat_late_or_failing_inside_a_maintenance_window_pages_no_one(api, monitored_org):
+    from datetime import UTC, datetime
+
+    org_id, owner = monitored_org
+    service = create(api, org_id, owner, period_seconds=600, grace_seconds=60)
+    token = token_of(service)
+    assert ping(api, token).status == 200
+    deadline = int(Service.get(org_id, service["id"], consistent_read=True).deadline_at)
+    # A window that starts before the deadline, planned ahead: the service is still up when it begins.
+    starts_at = datetime.fromtimestamp(deadline - 120, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    reply = api.post(
+        f"/v1/orgs/{org_id}/maintenance-windows",
+        {
+            "title": "Backup host upgrade",
+            "service_ids": [service["id"]],
+            "starts_at": starts_at,
+            "duration_minutes": 60,
+        },
+        token=owner.access_token,
+    )
+    assert reply.status == 201, reply.body
+    assert get(api, org_id, owner, service["id"])["status"] == "up"
+    heartbeats.sweep_overdue(now=deadline + 1)  # (other tests' late heartbeats may go down)
+    assert get(api, org_id, owner, service["id"])["status"] == "up"
+    assert open_incidents(org_id, service["id"]) == []
