@@ -18,12 +18,14 @@ from chalicelib.api.http import (
     parse_body,
     path_id,
 )
+from chalicelib.domain.assertions import MAX_ASSERTIONS
 from chalicelib.domain.checks import CheckRecord
 from chalicelib.domain.clock import iso, now_seconds
 from chalicelib.domain.enums import Severity
 from chalicelib.domain.monitoring import MonitorStatus
 from chalicelib.domain.roles import Role
 from chalicelib.domain.service_config import DEFAULT_TIMEOUT_SECONDS, MAX_HEADERS, ServiceConfig
+from chalicelib.domain.tls import days_remaining
 from chalicelib.models.services import Service
 from chalicelib.usecases import services
 
@@ -36,6 +38,41 @@ Method = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 TIMEOUT_TEXT = (
     f"Below interval_seconds; omitted or null: {DEFAULT_TIMEOUT_SECONDS}, or 80% of a shorter interval"
 )
+
+
+AssertionSource = Literal["json", "header", "response_time_ms"]
+AssertionOp = Literal["==", "!=", "<", "<=", ">", ">=", "contains", "exists"]
+TLS_EXPIRY_TEXT = (
+    "Days before expiry at which the certificate's incident opens or climbs in severity "
+    "(https only; largest first; [] turns warnings off)"
+)
+
+
+class AssertionIn(RequestModel):
+    """One condition on the response; all must hold for a check to be up."""
+
+    source: AssertionSource
+    path: str | None = Field(
+        default=None, min_length=1, max_length=200, description="JMESPath, for source json"
+    )
+    name: str | None = Field(default=None, min_length=1, max_length=100, description="For source header")
+    op: AssertionOp
+    value: Any = Field(default=None, description="Omitted for exists: true")
+
+
+class AssertionOut(ResponseModel):
+    source: AssertionSource
+    path: str | None = None
+    name: str | None = None
+    op: AssertionOp
+    value: Any = None
+
+
+class TlsOut(ResponseModel):
+    expires_at: str
+    days_remaining: int
+    issuer: str
+    subject: str
 
 
 class ServiceFields(RequestModel):
@@ -56,6 +93,9 @@ class ServiceFields(RequestModel):
     headers: dict[str, str] = Field(default_factory=dict, max_length=MAX_HEADERS)
     enabled: bool = True
     public: bool = False
+    verify_tls: bool = Field(default=True, description="false: certificate errors do not fail the check")
+    tls_expiry_days: list[int] = Field(default=[14, 7, 1], max_length=5, description=TLS_EXPIRY_TEXT)
+    assertions: list[AssertionIn] = Field(default_factory=list, max_length=MAX_ASSERTIONS)
 
 
 class CreateServiceRequest(ServiceFields):
@@ -93,6 +133,9 @@ class UpdateServiceRequest(RequestModel):
     headers: dict[str, str] | None = Field(default=None, max_length=MAX_HEADERS)
     enabled: bool | None = None
     public: bool | None = None
+    verify_tls: bool | None = None
+    tls_expiry_days: list[int] | None = Field(default=None, max_length=5)
+    assertions: list[AssertionIn] | None = Field(default=None, max_length=MAX_ASSERTIONS)
 
     @model_validator(mode="after")
     def _only_optional_fields_may_be_null(self) -> UpdateServiceRequest:
@@ -122,6 +165,10 @@ class ServiceOut(ResponseModel):
     headers: dict[str, str]
     enabled: bool
     public: bool
+    verify_tls: bool
+    tls_expiry_days: list[int]
+    assertions: list[AssertionOut]
+    tls: TlsOut | None = Field(description="The served certificate, read at most once a day (https only)")
     status: MonitorStatus
     down_since: str | None
     open_incident_id: str | None
@@ -236,12 +283,30 @@ def service_to_api(service: Service, *, role: Role) -> dict[str, Any]:
         "headers": headers,
         "enabled": config.enabled,
         "public": config.public,
+        "verify_tls": config.verify_tls,
+        "tls_expiry_days": config.tls_expiry_days,
+        "assertions": config.assertions,
+        "tls": tls_to_api(service),
         "status": service.status,
         "down_since": iso(service.down_since) if service.down_since else None,
         "open_incident_id": service.open_incident_id,
         "last_checked_at": iso(service.last_checked_at) if service.last_checked_at else None,
         "created_at": iso(service.created_at),
         "updated_at": iso(service.updated_at),
+    }
+
+
+def tls_to_api(service: Service) -> dict[str, Any] | None:
+    """The certificate as last read; days_remaining counted from now, so it stays true between reads."""
+    tls = service.tls_reading()
+    if not tls or tls.get("expires_at") is None:
+        return None
+    expires_at = int(tls["expires_at"])
+    return {
+        "expires_at": iso(expires_at),
+        "days_remaining": days_remaining(expires_at, now_seconds()),
+        "issuer": str(tls.get("issuer", "")),
+        "subject": str(tls.get("subject", "")),
     }
 
 
@@ -253,6 +318,11 @@ def check_to_api(record: CheckRecord) -> dict[str, Any]:
         "status_code": record.status_code,
         "error": record.error,
     }
+
+
+def assertions_in(assertions: list[AssertionIn]) -> list[dict[str, Any]]:
+    """As sent (fields left out stay out: an exists without value means true); the domain checks them."""
+    return [a.model_dump(exclude_unset=True) for a in assertions]
 
 
 def _service_id(service_id: str) -> str:
@@ -271,7 +341,9 @@ def _service_id(service_id: str) -> str:
 def create_service(org_id: str) -> dict[str, Any]:
     actor = require_member(bp.current_request, org_id, min_role=Role.USER)
     request = parse_body(bp.current_request, CreateServiceRequest)
-    service = services.create_service(org_id, actor.user_id, ServiceConfig(**request.model_dump()))
+    fields = request.model_dump()
+    fields["assertions"] = assertions_in(request.assertions)
+    service = services.create_service(org_id, actor.user_id, ServiceConfig(**fields))
     return service_to_api(service, role=actor.role)
 
 
@@ -312,6 +384,8 @@ def update_service(org_id: str, service_id: str) -> dict[str, Any]:
     actor = require_member(bp.current_request, org_id, min_role=Role.USER)
     request = parse_body(bp.current_request, UpdateServiceRequest)
     changes = {name: getattr(request, name) for name in request.model_fields_set}
+    if request.assertions is not None:
+        changes["assertions"] = assertions_in(request.assertions)
     service = services.update_service(org_id, _service_id(service_id), changes)
     return service_to_api(service, role=actor.role)
 

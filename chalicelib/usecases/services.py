@@ -19,6 +19,7 @@ from chalicelib.domain.metrics import ServiceMetrics
 from chalicelib.domain.monitoring import MonitorStatus
 from chalicelib.domain.schedule import phase_offset
 from chalicelib.domain.service_config import ServiceConfig, check_service_config
+from chalicelib.domain.tls import DEFAULT_TLS_EXPIRY_DAYS
 from chalicelib.models.checks import DailyRollup, HourBucket, service_key
 from chalicelib.models.services import SCHEDULER_PARTITION, SchedulerState, Service
 from chalicelib.settings import settings
@@ -47,7 +48,14 @@ def config_of(service: Service) -> ServiceConfig:
         headers=service.header_map(),
         enabled=bool(service.enabled),
         public=bool(service.public),
+        verify_tls=service.verify_tls is not False,
+        tls_expiry_days=_or_default(service.tls_thresholds(), list(DEFAULT_TLS_EXPIRY_DAYS)),
+        assertions=list(service.assertions or []),
     )
+
+
+def _or_default(value: list[int] | None, default: list[int]) -> list[int]:
+    return default if value is None else value  # [] stays []: warnings turned off
 
 
 def _checked(org_id: str, config: ServiceConfig, *, before: ServiceConfig | None = None) -> ServiceConfig:

@@ -873,6 +873,68 @@ export interface components {
              */
             status: "accepted";
         };
+        /**
+         * AssertionIn
+         * @description One condition on the response; all must hold for a check to be up.
+         */
+        AssertionIn: {
+            /**
+             * Name
+             * @description For source header
+             * @default null
+             */
+            name?: string | null;
+            /**
+             * Op
+             * @enum {string}
+             */
+            op: "==" | "!=" | "<" | "<=" | ">" | ">=" | "contains" | "exists";
+            /**
+             * Path
+             * @description JMESPath, for source json
+             * @default null
+             */
+            path?: string | null;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "json" | "header" | "response_time_ms";
+            /**
+             * Value
+             * @description Omitted for exists: true
+             * @default null
+             */
+            value?: unknown;
+        };
+        /** AssertionOut */
+        AssertionOut: {
+            /**
+             * Name
+             * @default null
+             */
+            name?: string | null;
+            /**
+             * Op
+             * @enum {string}
+             */
+            op: "==" | "!=" | "<" | "<=" | ">" | ">=" | "contains" | "exists";
+            /**
+             * Path
+             * @default null
+             */
+            path?: string | null;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "json" | "header" | "response_time_ms";
+            /**
+             * Value
+             * @default null
+             */
+            value?: unknown;
+        };
         /** AssignRequest */
         AssignRequest: {
             /**
@@ -979,6 +1041,8 @@ export interface components {
         };
         /** CreateServiceRequest */
         CreateServiceRequest: {
+            /** Assertions */
+            assertions?: components["schemas"]["AssertionIn"][];
             /**
              * Enabled
              * @default true
@@ -1043,10 +1107,26 @@ export interface components {
              */
             timeout_seconds?: number | null;
             /**
+             * Tls Expiry Days
+             * @description Days before expiry at which the certificate's incident opens or climbs in severity (https only; largest first; [] turns warnings off)
+             * @default [
+             *       14,
+             *       7,
+             *       1
+             *     ]
+             */
+            tls_expiry_days?: number[];
+            /**
              * Url
              * @description http(s) URL to probe
              */
             url: string;
+            /**
+             * Verify Tls
+             * @description false: certificate errors do not fail the check
+             * @default true
+             */
+            verify_tls?: boolean;
         };
         /** Discovery */
         Discovery: {
@@ -1908,6 +1988,8 @@ export interface components {
         };
         /** ServiceOut */
         ServiceOut: {
+            /** Assertions */
+            assertions: components["schemas"]["AssertionOut"][];
             /** Created At */
             created_at: string;
             /** Down Since */
@@ -1948,10 +2030,16 @@ export interface components {
             status: components["schemas"]["MonitorStatus"];
             /** Timeout Seconds */
             timeout_seconds: number;
+            /** @description The served certificate, read at most once a day (https only) */
+            tls: components["schemas"]["TlsOut"] | null;
+            /** Tls Expiry Days */
+            tls_expiry_days: number[];
             /** Updated At */
             updated_at: string;
             /** Url */
             url: string;
+            /** Verify Tls */
+            verify_tls: boolean;
         };
         /** ServiceSummaryOut */
         ServiceSummaryOut: {
@@ -2097,6 +2185,17 @@ export interface components {
             /** Type */
             type: string;
         };
+        /** TlsOut */
+        TlsOut: {
+            /** Days Remaining */
+            days_remaining: number;
+            /** Expires At */
+            expires_at: string;
+            /** Issuer */
+            issuer: string;
+            /** Subject */
+            subject: string;
+        };
         /** TokenResponse */
         TokenResponse: {
             /** Access Token */
@@ -2169,6 +2268,8 @@ export interface components {
          * @description Any create field; omitted fields keep their value.
          */
         UpdateServiceRequest: {
+            /** Assertions */
+            assertions?: components["schemas"]["AssertionIn"][];
             /** Enabled */
             enabled?: boolean;
             /**
@@ -2210,8 +2311,12 @@ export interface components {
              * @description Below interval_seconds
              */
             timeout_seconds?: number;
+            /** Tls Expiry Days */
+            tls_expiry_days?: number[];
             /** Url */
             url?: string;
+            /** Verify Tls */
+            verify_tls?: boolean;
         };
         /** UserTarget */
         UserTarget: {
