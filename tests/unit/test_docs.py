@@ -17,6 +17,7 @@ README_SECTIONS = [
     "Try it (curl, against `make run`)",
     "Accounts and organizations",
     "Uptime monitoring",
+    "HTTP monitor options",
     "Incident response",
     "Alert ingest (integrations)",
     "Incident categories",
