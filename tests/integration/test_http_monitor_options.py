@@ -4,13 +4,16 @@ certificate read at most once a day) and response assertions."""
 
 import datetime
 import json
+import socket
 import time
 
 import pytest
 import requests.adapters
 
 from chalicelib.adapters import probe_queue as probe_queue_adapter
+from chalicelib.adapters import safe_connections
 from chalicelib.adapters.probe_queue import ProbeJob, ProbeMessage
+from chalicelib.adapters.prober import ProbeRequest, probe
 from chalicelib.models.incidents import Incident
 from chalicelib.models.services import Service
 from tests.https_server import HttpsServer
@@ -298,3 +301,24 @@ def test_header_and_response_time_assertions(api, monitored_org, target, probe_q
     assert slow["status"] == "down"
     assert slow["error"].startswith("response_time_ms < 100: got ")
     assert int(slow["error"].rsplit(" ", 1)[1]) >= 300
+
+
+# ---- the certificate read keeps the prober's address rules --------------------------------------
+
+
+def test_the_certificate_read_refuses_internal_addresses_as_checks_do(https, monkeypatch):
+    real = socket.getaddrinfo
+
+    def rebinding(host, *args, **kwargs):  # a public-looking name that resolves to loopback
+        return real("127.0.0.1" if host == "status.example.com" else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    url = f"https://status.example.com:{https.port}/health"
+    with pytest.raises(safe_connections.BlockedAddress):
+        safe_connections.read_certificate(url, allow_private=False, timeout_seconds=2)
+    assert https.connections == 0  # no packet reached the server
+    result = probe(ProbeRequest(url=url, verify_tls=False, read_certificate=True, allow_private=False))
+    assert (result.up, result.error, result.certificate) == (False, "blocked address 127.0.0.1", None)
+    allowed = probe(ProbeRequest(url=https.url, verify_tls=False, read_certificate=True, allow_private=True))
+    assert allowed.up and allowed.certificate is not None
+    assert allowed.certificate.subject == "CN=vigil-tls.test"
