@@ -152,6 +152,8 @@ def update_service(org_id: str, service_id: str, changes: Mapping[str, Any]) -> 
         for name, value in _schedule_fields(service_id, after).items():
             attribute = getattr(Service, name)
             actions.append(attribute.set(value) if value is not None else attribute.remove())
+    if after.url != before.url:  # another host, maybe: its certificate is read at the next check
+        actions += [Service.tls.remove(), Service.tls_read_at.remove()]
     if before.enabled and not after.enabled:
         actions += _pause_actions()
     elif after.enabled and not before.enabled:

@@ -49,6 +49,7 @@ def test_assertions_in_the_form_and_the_certificate_on_the_service_page(stack, n
     expect(certificate.get_by_text("CN=vigil-tls.test").first).to_be_visible()
     expect(certificate.get_by_text("14, 7 days before expiry")).to_be_visible()
     expect(page.get_by_role("region", name="Assertions").get_by_text('json status == "UP"')).to_be_visible()
+    page.reload()  # the certificate's incident, listed on the service page
     expect(
         page.get_by_role("region", name="Incidents").get_by_text(
             "TLS certificate for 127.0.0.1 expires in 3 days"

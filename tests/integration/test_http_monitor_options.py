@@ -240,6 +240,15 @@ def test_the_certificate_is_read_at_most_once_a_day(api, monitored_org, https, p
     assert Service.get(org_id, service["id"]).tls_read_at == first_read
     assert tls_incidents(org_id, service["id"]) == []  # 90 days left: nothing to warn about
 
+    moved = api.patch(
+        f"/v1/orgs/{org_id}/services/{service['id']}", {"url": https.url + "?v=2"}, token=owner.access_token
+    )
+    assert moved.body["tls"] is None  # a new URL: its certificate is read at the next check
+    check(org_id, service["id"], base + 4)
+    probe_queue.run_checker()
+    assert https.connections == 7
+    assert Service.get(org_id, service["id"]).tls_read_at == base + 4
+
 
 def test_plain_http_services_have_no_certificate(api, monitored_org, target, probe_queue):
     org_id, owner = monitored_org
