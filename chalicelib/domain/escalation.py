@@ -304,7 +304,7 @@ def parse_target(raw: object, *, prefix: str, allow_private: bool) -> Target:
     kind = raw.get("type")
     if kind is None:
         raise InvalidInput("is required", field=f"{prefix}.type")
-    if kind not in TARGET_FIELD:
+    if not isinstance(kind, str) or kind not in TARGET_FIELD:  # an object or a list is no type either
         raise InvalidInput(f"must be one of {', '.join(TARGET_TYPES)}", field=f"{prefix}.type")
     key = TARGET_FIELD[kind]
     for name, other in raw.items():

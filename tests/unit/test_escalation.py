@@ -257,6 +257,7 @@ def with_target(target: dict[str, Any]) -> dict[str, Any]:
         (policy_doc(0, owner="x"), "owner: is not an accepted field"),
         (with_target({"type": "pager", "id": "x"}), "steps.1.targets.0.type: must be one of user, role"),
         (with_target({"id": "x"}), "steps.1.targets.0.type: is required"),
+        (with_target({"type": {}, "url": "HTTP://0"}), "steps.1.targets.0.type: must be one of"),
         (with_target({"type": "user"}), "steps.1.targets.0.id: is required for a user target"),
         (with_target({"type": "role", "role": "owner"}), "steps.1.targets.0.role: must be one of"),
         (with_target({"type": "email", "address": "nope"}), "steps.1.targets.0.address: is not a valid"),
