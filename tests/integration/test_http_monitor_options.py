@@ -331,3 +331,30 @@ def test_the_certificate_read_refuses_internal_addresses_as_checks_do(https, mon
     allowed = probe(ProbeRequest(url=https.url, verify_tls=False, read_certificate=True, allow_private=True))
     assert allowed.up and allowed.certificate is not None
     assert allowed.certificate.subject == "CN=vigil-tls.test"
+
+
+def test_resolving_the_certificates_incident_by_hand_silences_it_until_the_next_threshold(
+    api, monitored_org, https, probe_queue
+):
+    org_id, owner = monitored_org
+    https.renew(datetime.timedelta(days=3, hours=1))
+    service = create(api, org_id, owner, https.url, verify_tls=False)
+    probe_queue.run_checker()
+    [incident] = tls_incidents(org_id, service["id"])
+    resolved = api.post(
+        f"/v1/orgs/{org_id}/incidents/{incident.incident_id}/resolve", {}, token=owner.access_token
+    )
+    assert resolved.status == 200, resolved.body
+
+    base = int(time.time())
+    a_day_passes(org_id, service["id"])  # read again, still at the same threshold: no new incident
+    check(org_id, service["id"], base + 1)
+    probe_queue.run_checker()
+    assert [i.incident_id for i in tls_incidents(org_id, service["id"])] == [incident.incident_id]
+
+    https.renew(datetime.timedelta(hours=12))  # the next threshold is news: a new incident
+    a_day_passes(org_id, service["id"])
+    check(org_id, service["id"], base + 2)
+    probe_queue.run_checker()
+    opened = [i for i in tls_incidents(org_id, service["id"]) if i.status == "open"]
+    assert [(i.severity, i.incident_id != incident.incident_id) for i in opened] == [("high", True)]
