@@ -21,6 +21,7 @@ from chalicelib.api.http import PAGE_PARAMS, VigilBlueprint, json_body, page_par
 from chalicelib.domain.clock import iso
 from chalicelib.domain.enums import Severity
 from chalicelib.domain.escalation import MAX_DELAY_MINUTES, MAX_REPEAT, MAX_STEPS, MAX_TARGETS_PER_STEP
+from chalicelib.domain.notifications import MAX_PHONE_INPUT_CHARS
 from chalicelib.domain.roles import Role
 from chalicelib.models.policies import EscalationPolicy
 from chalicelib.usecases import policies
@@ -49,7 +50,11 @@ class EmailTarget(RequestModel):
 
 class SmsTarget(RequestModel):
     type: Literal["sms"]
-    number: str = Field(max_length=32, examples=["+15555550100"], json_schema_extra={"pattern": E164_PATTERN})
+    number: str = Field(
+        max_length=MAX_PHONE_INPUT_CHARS,
+        examples=["+15555550100"],
+        json_schema_extra={"pattern": E164_PATTERN},
+    )
 
 
 class WebhookTarget(RequestModel):

@@ -41,6 +41,7 @@ SEVERITY_COLOURS = {"critical": "#D92D20", "high": "#F79009", "medium": "#FDB022
 RESOLVED_COLOUR = "#12B76A"
 
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"  # also for request schemas
+MAX_PHONE_INPUT_CHARS = 32  # spaces included, as the request schemas say (maxLength)
 _E164 = re.compile(E164_PATTERN)
 _PHONE_SEPARATORS = re.compile(r"[\s().\-]")
 
@@ -236,7 +237,11 @@ def check_e164(number: object, *, field: str = "number") -> str:
     """The one phone number rule, for policy targets, preferences and the SMS sender alike: E.164,
     ``+`` then 7 to 15 digits (the first not 0), nothing else; surrounding spaces are dropped.
     SNS (and moto) accept nearly anything, so a bad number is refused here, when it is saved."""
-    if not isinstance(number, str) or not _E164.fullmatch(number.strip()):
+    if (
+        not isinstance(number, str)
+        or len(number) > MAX_PHONE_INPUT_CHARS
+        or not _E164.fullmatch(number.strip())
+    ):
         raise InvalidInput("must be an E.164 phone number such as +15555550100", field=field)
     return number.strip()
 
