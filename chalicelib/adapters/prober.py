@@ -127,9 +127,11 @@ def _collect(
     try:
         if check is not None and worker is not None:
             worker.join(timeout=max(0.0, check.deadline - time.perf_counter()) + DEADLINE_GRACE_SECONDS)
-            if worker.is_alive():
+            if worker.is_alive() and check.outcome is None:
                 check.abandon()  # the worker ends on its own socket timeouts; nobody waits for it
                 outcome = (False, check.status_code, timeout_error(request.timeout_seconds), check.url)
+            elif worker.is_alive():  # the check is done; only its certificate read ran late
+                outcome = check.outcome
             else:
                 outcome = check.outcome
                 certificate = check.certificate

@@ -11,7 +11,7 @@ import pytest
 import requests.adapters
 
 from chalicelib.adapters import probe_queue as probe_queue_adapter
-from chalicelib.adapters import safe_connections
+from chalicelib.adapters import prober, safe_connections
 from chalicelib.adapters.probe_queue import ProbeJob, ProbeMessage
 from chalicelib.adapters.prober import ProbeRequest, probe
 from chalicelib.models.incidents import Incident
@@ -358,3 +358,19 @@ def test_resolving_the_certificates_incident_by_hand_silences_it_until_the_next_
     probe_queue.run_checker()
     opened = [i for i in tls_incidents(org_id, service["id"]) if i.status == "open"]
     assert [(i.severity, i.incident_id != incident.incident_id) for i in opened] == [("high", True)]
+
+
+def test_a_slow_certificate_read_does_not_turn_a_good_check_into_a_timeout(https, monkeypatch):
+    def hanging_read(url, *, allow_private, timeout_seconds):
+        time.sleep(timeout_seconds + 1)  # a handshake that never finishes in time
+        raise TimeoutError
+
+    monkeypatch.setattr(prober, "read_certificate", hanging_read)
+    started = time.monotonic()
+    result = probe(
+        ProbeRequest(
+            url=https.url, verify_tls=False, read_certificate=True, timeout_seconds=1.0, allow_private=True
+        )
+    )
+    assert (result.up, result.error, result.certificate) == (True, None, None)
+    assert time.monotonic() - started < 1.5  # nobody waits for the read past the check's deadline
