@@ -268,9 +268,7 @@ def _parse_match(raw: object) -> Match:
         raise InvalidInput("must be an object or null", field="match")
     _refuse_unknown(raw, {"min_severity", "service_ids"}, prefix="match")
     min_severity = check_severity(raw.get("min_severity", "low"), field="match.min_severity")
-    service_ids = raw.get("service_ids")
-    if service_ids is None:  # not `or []`: an empty object is no list either
-        service_ids = []
+    service_ids = raw.get("service_ids", [])  # omitted: every service; null or an object is no list
     if not isinstance(service_ids, list | tuple):
         raise InvalidInput("must be a list", field="match.service_ids")
     if len(service_ids) > MAX_MATCH_SERVICES:

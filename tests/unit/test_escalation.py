@@ -255,6 +255,7 @@ def with_target(target: dict[str, Any]) -> dict[str, Any]:
         (policy_doc(0, match={"service_ids": ["../x"]}), "match.service_ids.0: is not a valid service id"),
         (policy_doc(0, match={"services": []}), "match.services: is not an accepted field"),
         (policy_doc(0, match={"service_ids": {}}), "match.service_ids: must be a list"),
+        (policy_doc(0, match={"service_ids": None}), "match.service_ids: must be a list"),
         (policy_doc(0, owner="x"), "owner: is not an accepted field"),
         (with_target({"type": "pager", "id": "x"}), "steps.1.targets.0.type: must be one of user, role"),
         (with_target({"id": "x"}), "steps.1.targets.0.type: is required"),
