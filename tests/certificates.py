@@ -10,10 +10,14 @@ from cryptography.x509.oid import NameOID
 
 
 def self_signed_certificate(
-    key: CertificateIssuerPrivateKeyTypes, common_name: str, *, ip_address: str | None = None
+    key: CertificateIssuerPrivateKeyTypes,
+    common_name: str,
+    *,
+    ip_address: str | None = None,
+    valid_for: datetime.timedelta = datetime.timedelta(days=30),
 ) -> bytes:
-    """A PEM certificate for ``key``, valid from yesterday for 30 days; with ``ip_address`` it is
-    also a CA for that address, so a client can trust it as its only root."""
+    """A PEM certificate for ``key``, valid from yesterday until ``valid_for`` from now (30 days);
+    with ``ip_address`` it is also a CA for that address, so a client can trust it as its only root."""
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.datetime.now(datetime.UTC)
     builder = (
@@ -23,7 +27,7 @@ def self_signed_certificate(
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
+        .not_valid_after(now + valid_for)
     )
     if ip_address is not None:
         builder = builder.add_extension(

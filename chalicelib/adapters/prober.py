@@ -17,6 +17,7 @@ import logging
 import math
 import threading
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
@@ -25,24 +26,30 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3 import Timeout as ConnectionTimeout
+from urllib3.exceptions import InsecureRequestWarning
 
 from chalicelib.adapters.safe_connections import (
     DEADLINE_GRACE_SECONDS,
+    Certificate,
     DeadlineExceeded,
     SafeAdapter,
     describe_failure,
+    read_certificate,
     response_charset,
     shorten,
     timeout_error,
     url_refusal,
 )
+from chalicelib.domain.assertions import MAX_BODY_BYTES, Assertion, Response, first_failure
 from chalicelib.domain.status_codes import StatusRanges
 
 log = logging.getLogger(__name__)
+# verify_tls=false is the service owner's choice, not something to warn about on every check.
+warnings.filterwarnings("ignore", category=InsecureRequestWarning)
 
 USER_AGENT = "Vigil-Uptime/1.0 (+https://github.com/vigil)"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-BODY_CAP_BYTES = 1 << 20
+BODY_CAP_BYTES = MAX_BODY_BYTES  # 1 MiB, for keyword and JSON checks
 
 DEFAULT_EXPECTED_STATUS = StatusRanges.parse("200-399")
 
@@ -62,6 +69,9 @@ class ProbeRequest:
     keyword: str | None = None  # when set, the body (decoded, up to BODY_CAP_BYTES) must contain it
     allow_private: bool = False  # True only in the local stack (VIGIL_ALLOW_PRIVATE_TARGETS)
     max_redirects: int = 5  # 0: do not follow; a 3xx is then the final answer
+    verify_tls: bool = True  # False: certificate errors do not fail the check
+    assertions: tuple[Assertion, ...] = ()  # all must hold (domain/assertions)
+    read_certificate: bool = False  # also read the served certificate (https), by a handshake of its own
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,7 @@ class ProbeResult:
     response_time_ms: int  # wall time of the whole check
     error: str | None  # a short reason when down, at most MAX_ERROR_CHARS
     final_url: str | None = None  # the URL the check ended on (the last hop, or the one it refused)
+    certificate: Certificate | None = None  # when asked for and read
 
 
 def probe(request: ProbeRequest) -> ProbeResult:
@@ -112,14 +123,18 @@ def _collect(
     started: float,
     outcome: _Outcome | None,
 ) -> ProbeResult:
+    certificate = None
     try:
         if check is not None and worker is not None:
             worker.join(timeout=max(0.0, check.deadline - time.perf_counter()) + DEADLINE_GRACE_SECONDS)
-            if worker.is_alive():
+            if worker.is_alive() and check.outcome is None:
                 check.abandon()  # the worker ends on its own socket timeouts; nobody waits for it
                 outcome = (False, check.status_code, timeout_error(request.timeout_seconds), check.url)
+            elif worker.is_alive():  # the check is done; only its certificate read ran late
+                outcome = check.outcome
             else:
                 outcome = check.outcome
+                certificate = check.certificate
         assert outcome is not None
         up, status_code, error, final_url = outcome
     except Exception as exc:  # a bug here must still be a result, not a retried batch
@@ -131,6 +146,7 @@ def _collect(
         response_time_ms=max(0, round((time.perf_counter() - started) * 1000)),
         error=None if error is None else shorten(error),
         final_url=final_url,
+        certificate=certificate,
     )
 
 
@@ -146,7 +162,9 @@ class _Check:
         self.url = request.url.strip()
         self.status_code: int | None = None
         self.outcome: _Outcome | None = None
+        self.certificate: Certificate | None = None
         self._response: requests.Response | None = None
+        self._started = time.perf_counter()
 
     def run(self) -> None:
         try:
@@ -157,6 +175,22 @@ class _Check:
         finally:
             if self._response is not None:
                 self._response.close()
+        if self.request.read_certificate:
+            self.certificate = self._read_certificate()
+
+    def _read_certificate(self) -> Certificate | None:
+        """The certificate of the URL's own host (not a redirect's), within what is left of the
+        deadline; None when it cannot be read (the checker tries again at its next check)."""
+        url = self.request.url.strip()
+        if urlsplit(url).scheme.lower() != "https":
+            return None
+        try:
+            return read_certificate(
+                url, allow_private=self.request.allow_private, timeout_seconds=self._remaining()
+            )
+        except Exception as exc:  # a failed read is no failed check: the check said what it saw
+            log.info("could not read the certificate of %s: %s", url, type(exc).__name__)
+            return None
 
     def abandon(self) -> None:
         """Wake a worker blocked reading a body that comes too slowly (another thread may call this)."""
@@ -209,7 +243,12 @@ class _Check:
         prepared = requests.Request(method, self.url, headers=dict(headers)).prepare()
         # total=: connect and the wait for headers share one budget instead of getting one each.
         timeout = ConnectionTimeout(total=remaining)
-        self._response = response = adapter.send(prepared, stream=True, timeout=timeout, verify=True)  # type: ignore[arg-type]
+        self._response = response = adapter.send(
+            prepared,
+            stream=True,
+            timeout=timeout,  # type: ignore[arg-type]
+            verify=self.request.verify_tls,
+        )
         self.status_code = response.status_code
         return response
 
@@ -218,10 +257,40 @@ class _Check:
         status = response.status_code
         if status not in request.expected_status:
             return False, status, f"status {status} not in {request.expected_status}", self.url
+        if request.assertions:
+            return self._judge_assertions(response)
         if request.keyword is not None and not self._body_contains(response, request.keyword):
-            keyword = request.keyword if len(request.keyword) <= 60 else request.keyword[:57] + "..."
-            return False, status, f"keyword {keyword!r} not found", self.url
+            return False, status, _keyword_missing(request.keyword), self.url
         return True, status, None, self.url
+
+    def _judge_assertions(self, response: requests.Response) -> _Outcome:
+        """The keyword, then each assertion in order; the body is read once, up to BODY_CAP_BYTES,
+        and only when the keyword or a json assertion needs it."""
+        request, status = self.request, response.status_code
+        elapsed_ms = max(0, round((time.perf_counter() - self._started) * 1000))  # until the headers
+        body, truncated = b"", False
+        if request.keyword is not None or any(a.source == "json" for a in request.assertions):
+            body, truncated = self._read_body(response)
+        if request.keyword is not None:
+            text = body.decode(response_charset(response), errors="replace")
+            if request.keyword not in text:
+                return False, status, _keyword_missing(request.keyword), self.url
+        headers = {name: value for name, value in response.headers.items()}
+        failure = first_failure(request.assertions, Response(body, headers, elapsed_ms, truncated))
+        return failure is None, status, failure, self.url
+
+    def _read_body(self, response: requests.Response) -> tuple[bytes, bool]:
+        """Up to BODY_CAP_BYTES of the (decompressed) body, and whether it went on past them."""
+        parts: list[bytes] = []
+        read = 0
+        for chunk in response.iter_content(_CHUNK_BYTES):
+            self._remaining()
+            if read + len(chunk) > BODY_CAP_BYTES:
+                parts.append(chunk[: BODY_CAP_BYTES - read])
+                return b"".join(parts), True
+            parts.append(chunk)
+            read += len(chunk)
+        return b"".join(parts), False
 
     def _body_contains(self, response: requests.Response, keyword: str) -> bool:
         """Read and decode the body until the keyword shows up, the body ends, or BODY_CAP_BYTES are read."""
@@ -245,6 +314,11 @@ class _Check:
         if remaining <= 0:
             raise DeadlineExceeded
         return remaining
+
+
+def _keyword_missing(keyword: str) -> str:
+    shown = keyword if len(keyword) <= 60 else keyword[:57] + "..."
+    return f"keyword {shown!r} not found"
 
 
 def _redirect_location(response: requests.Response) -> str | None:

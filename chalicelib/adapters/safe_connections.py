@@ -17,6 +17,7 @@ import re
 import socket
 import ssl
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -188,6 +189,42 @@ class SafeAdapter(HTTPAdapter):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+# ---- the served certificate ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Certificate:
+    not_after: int  # epoch seconds
+    issuer: str  # RFC 4514, e.g. "CN=R3,O=Let's Encrypt,C=US"
+    subject: str
+
+
+def read_certificate(url: str, *, allow_private: bool, timeout_seconds: float) -> Certificate:
+    """The certificate an https URL's server presents, by a handshake of its own that verifies
+    nothing (an expired or untrusted certificate is read all the same). The socket is opened and
+    checked exactly as a probe's is. Raises OSError, ssl.SSLError, BlockedAddress or ValueError."""
+    from cryptography import x509  # only on the daily read: not part of the checker's cold start
+
+    parts = urlsplit(url.strip())
+    host = parts.hostname or ""
+    connection_class = _LocalHTTPSConnection if allow_private else _CheckedHTTPSConnection
+    conn = connection_class(host, parts.port or 443, timeout=timeout_seconds)
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    sni = None if parse_address(host) is not None else host
+    with conn._new_conn() as sock, context.wrap_socket(sock, server_hostname=sni) as tls:
+        der = tls.getpeercert(binary_form=True)  # with CERT_NONE, getpeercert() alone is {}
+    if not der:
+        raise ValueError("no certificate")
+    certificate = x509.load_der_x509_certificate(der)
+    return Certificate(
+        not_after=int(certificate.not_valid_after_utc.timestamp()),
+        issuer=certificate.issuer.rfc4514_string()[:200],
+        subject=certificate.subject.rfc4514_string()[:200],
+    )
 
 
 # ---- errors as short reasons ---------------------------------------------------------------------

@@ -18,6 +18,7 @@ from chalicelib.api.http import (
     parse_body,
     path_id,
 )
+from chalicelib.domain.assertions import MAX_ASSERTIONS
 from chalicelib.domain.checks import CheckRecord
 from chalicelib.domain.clock import iso, now_seconds
 from chalicelib.domain.enums import Severity
@@ -31,6 +32,7 @@ from chalicelib.domain.service_config import (
     PROBE_FIELDS,
     ServiceConfig,
 )
+from chalicelib.domain.tls import days_remaining
 from chalicelib.models.services import Service
 from chalicelib.usecases import heartbeats, services
 
@@ -48,6 +50,39 @@ TIMEOUT_TEXT = (
 ServiceType = Literal["http", "heartbeat"]
 PERIOD_TEXT = "Heartbeat: seconds between the job's runs (60+, VIGIL_MIN_HEARTBEAT_SECONDS); or cron"
 CRON_TEXT = "Heartbeat: 5-field cron expression of the job's runs (in timezone); give this or period_seconds"
+AssertionSource = Literal["json", "header", "response_time_ms"]
+AssertionOp = Literal["==", "!=", "<", "<=", ">", ">=", "contains", "exists"]
+TLS_EXPIRY_TEXT = (
+    "Days before expiry at which the certificate's incident opens or climbs in severity "
+    "(https only; largest first; [] turns warnings off)"
+)
+
+
+class AssertionIn(RequestModel):
+    """One condition on the response; all must hold for a check to be up."""
+
+    source: AssertionSource
+    path: str | None = Field(
+        default=None, min_length=1, max_length=200, description="JMESPath, for source json"
+    )
+    name: str | None = Field(default=None, min_length=1, max_length=100, description="For source header")
+    op: AssertionOp
+    value: Any = Field(default=None, description="Omitted for exists: true")
+
+
+class AssertionOut(ResponseModel):
+    source: AssertionSource
+    path: str | None = None
+    name: str | None = None
+    op: AssertionOp
+    value: Any = None
+
+
+class TlsOut(ResponseModel):
+    expires_at: str
+    days_remaining: int
+    issuer: str
+    subject: str
 
 
 class ServiceFields(RequestModel):
@@ -73,6 +108,9 @@ class ServiceFields(RequestModel):
     cron: str | None = Field(default=None, min_length=1, max_length=200, description=CRON_TEXT)
     timezone: str = Field(default="UTC", min_length=1, max_length=64, description="IANA zone of cron")
     grace_seconds: int = Field(default=300, ge=1, le=86_400, description="Heartbeat: lateness allowed (60+)")
+    verify_tls: bool = Field(default=True, description="false: certificate errors do not fail the check")
+    tls_expiry_days: list[int] = Field(default=[14, 7, 1], max_length=5, description=TLS_EXPIRY_TEXT)
+    assertions: list[AssertionIn] = Field(default_factory=list, max_length=MAX_ASSERTIONS)
 
 
 class CreateServiceRequest(ServiceFields):
@@ -124,6 +162,9 @@ class UpdateServiceRequest(RequestModel):
     cron: str | None = Field(default=None, min_length=1, max_length=200, description=CRON_TEXT)
     timezone: str | None = Field(default=None, min_length=1, max_length=64)
     grace_seconds: int | None = Field(default=None, ge=1, le=86_400)
+    verify_tls: bool | None = None
+    tls_expiry_days: list[int] | None = Field(default=None, max_length=5)
+    assertions: list[AssertionIn] | None = Field(default=None, max_length=MAX_ASSERTIONS)
 
     @model_validator(mode="after")
     def _only_optional_fields_may_be_null(self) -> UpdateServiceRequest:
@@ -159,6 +200,10 @@ class ServiceOut(ResponseModel):
     headers: dict[str, str]
     enabled: bool
     public: bool
+    verify_tls: bool
+    tls_expiry_days: list[int]
+    assertions: list[AssertionOut]
+    tls: TlsOut | None = Field(description="The served certificate, read at most once a day (https only)")
     status: MonitorStatus
     down_since: str | None
     open_incident_id: str | None
@@ -293,6 +338,10 @@ def service_to_api(service: Service, *, role: Role) -> dict[str, Any]:
         "headers": headers,
         "enabled": config.enabled,
         "public": config.public,
+        "verify_tls": config.verify_tls,
+        "tls_expiry_days": config.tls_expiry_days,
+        "assertions": config.assertions,
+        "tls": tls_to_api(service),
         "status": service.status,
         "down_since": iso(service.down_since) if service.down_since else None,
         "open_incident_id": service.open_incident_id,
@@ -324,6 +373,20 @@ def _heartbeat_fields(service: Service, config: ServiceConfig, *, role: Role) ->
     }
 
 
+def tls_to_api(service: Service) -> dict[str, Any] | None:
+    """The certificate as last read; days_remaining counted from now, so it stays true between reads."""
+    tls = service.tls_reading()
+    if not tls or tls.get("expires_at") is None:
+        return None
+    expires_at = int(tls["expires_at"])
+    return {
+        "expires_at": iso(expires_at),
+        "days_remaining": days_remaining(expires_at, now_seconds()),
+        "issuer": str(tls.get("issuer", "")),
+        "subject": str(tls.get("subject", "")),
+    }
+
+
 def check_to_api(record: CheckRecord) -> dict[str, Any]:
     return {
         "checked_at": iso(record.checked_at),
@@ -337,6 +400,11 @@ def check_to_api(record: CheckRecord) -> dict[str, Any]:
         "body": record.body,
         "exit_status": record.exit_status,
     }
+
+
+def assertions_in(assertions: list[AssertionIn]) -> list[dict[str, Any]]:
+    """As sent (fields left out stay out: an exists without value means true); the domain checks them."""
+    return [a.model_dump(exclude_unset=True) for a in assertions]
 
 
 def _service_id(service_id: str) -> str:
@@ -357,6 +425,7 @@ def create_service(org_id: str) -> dict[str, Any]:
     request = parse_body(bp.current_request, CreateServiceRequest)
     fields = request.model_dump()
     fields["url"] = fields["url"] or ""  # a heartbeat has none
+    fields["assertions"] = assertions_in(request.assertions)
     service = services.create_service(org_id, actor.user_id, ServiceConfig(**fields))
     return service_to_api(service, role=actor.role)
 
@@ -398,6 +467,8 @@ def update_service(org_id: str, service_id: str) -> dict[str, Any]:
     actor = require_member(bp.current_request, org_id, min_role=Role.USER)
     request = parse_body(bp.current_request, UpdateServiceRequest)
     changes = {name: getattr(request, name) for name in request.model_fields_set}
+    if request.assertions is not None:
+        changes["assertions"] = assertions_in(request.assertions)
     service = services.update_service(org_id, _service_id(service_id), changes)
     return service_to_api(service, role=actor.role)
 

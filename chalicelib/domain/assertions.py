@@ -125,7 +125,7 @@ def _check_value(source: str, op: str, value: object, field: str) -> object:
             raise InvalidInput("must be true or false for exists", field=field)
         return value
     if op in ORDERING_OPS or source == "response_time_ms":
-        if not _is_number(value) or not math.isfinite(float(value)):  # type: ignore[arg-type]
+        if not _is_number(value) or not _finite(value):
             raise InvalidInput(f"must be a number for {op}", field=field)
         return value
     if source == "header" and not isinstance(value, str):
@@ -238,6 +238,14 @@ def _as_number(value: Any) -> float | None:
             return None
         return number if math.isfinite(number) else None
     return None
+
+
+def _finite(value: object) -> bool:
+    """A number a float can hold (an integer of 400 digits is valid JSON, but no float)."""
+    try:
+        return math.isfinite(float(value))  # type: ignore[arg-type]
+    except OverflowError:
+        return False
 
 
 def _is_number(value: object) -> bool:

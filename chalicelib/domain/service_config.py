@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
+from chalicelib.domain.assertions import Assertion, check_assertions
 from chalicelib.domain.enums import SEVERITIES
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.heartbeats import DEFAULT_GRACE_SECONDS, HeartbeatSchedule, check_heartbeat_schedule
 from chalicelib.domain.status_codes import StatusRanges
 from chalicelib.domain.targets import check_url
+from chalicelib.domain.tls import DEFAULT_TLS_EXPIRY_DAYS, check_tls_expiry_days
 
 MAX_INTERVAL_SECONDS = 86_400
 MAX_TIMEOUT_SECONDS = 60
@@ -61,6 +64,10 @@ class ServiceConfig:
     @property
     def is_heartbeat(self) -> bool:
         return self.type == HEARTBEAT
+    # HTTP monitor options
+    verify_tls: bool = True
+    tls_expiry_days: list[int] = field(default_factory=lambda: list(DEFAULT_TLS_EXPIRY_DAYS))
+    assertions: list[dict[str, Any]] = field(default_factory=list)
 
     def with_changes(self, changes: Mapping[str, object]) -> ServiceConfig:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -100,7 +107,14 @@ def check_service_config(
         raise InvalidInput("must not be empty (omit it or send null)", field="keyword")
     headers = check_headers(config.headers)
     return replace(
-        config, url=url, method=method, timeout_seconds=timeout, expected_status=expected, headers=headers
+        config,
+        url=url,
+        method=method,
+        timeout_seconds=timeout,
+        expected_status=expected,
+        headers=headers,
+        tls_expiry_days=list(check_tls_expiry_days(config.tls_expiry_days)),
+        assertions=[assertion_to_dict(a) for a in check_assertions(config.assertions)],
     )
 
 
@@ -127,6 +141,14 @@ def heartbeat_schedule(config: ServiceConfig) -> HeartbeatSchedule:
         timezone=config.timezone,
         grace_seconds=config.grace_seconds,
     )
+def assertion_to_dict(assertion: Assertion) -> dict[str, Any]:
+    """An assertion as stored and answered: its source, op and value, and its path or name."""
+    stored: dict[str, Any] = {"source": assertion.source}
+    if assertion.path is not None:
+        stored["path"] = assertion.path
+    if assertion.name is not None:
+        stored["name"] = assertion.name
+    return {**stored, "op": assertion.op, "value": assertion.value}
 
 
 def default_timeout(interval_seconds: int) -> int:

@@ -261,3 +261,20 @@ def updated(current: Mapping[str, Any], changes: Mapping[str, Any]) -> Change | 
     if others:
         entries.append(Entry(EntryType.UPDATED, {"fields": others}))
     return Change(entries=tuple(entries), from_statuses=None, sets=changed)
+
+
+def severity_raised(current: Mapping[str, Any], *, severity: str, title: str, reason: str) -> Change:
+    """A monitor raises an incident that is not resolved to a higher severity (a certificate nearer
+    expiry): a ``severity_changed`` entry saying why, and the title brought up to date."""
+    sets = {"severity": severity, "title": title}
+    return Change(
+        entries=(
+            Entry(
+                EntryType.SEVERITY_CHANGED,
+                {"from": current.get("severity"), "to": severity, "reason": reason},
+            ),
+        ),
+        from_statuses=NOT_RESOLVED,
+        sets=sets,
+        expects={"severity": current.get("severity")},
+    )

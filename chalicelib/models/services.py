@@ -13,8 +13,11 @@ token's SHA-256 (one read for an unknown token). State moves by conditional writ
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import (
     BooleanAttribute,
+    JSONAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -76,6 +79,10 @@ class Service(Model):
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
     created_by = UnicodeAttribute()
+    # HTTP monitor options
+    verify_tls = BooleanAttribute(default=True)
+    tls_expiry_days = ListAttribute(of=NumberAttribute, null=True)  # None: the defaults (14, 7, 1)
+    assertions = JSONAttribute(null=True)  # a list of assertion objects, as the API takes them
 
     # The monitor's state.
     status = UnicodeAttribute(default="pending")
@@ -87,6 +94,10 @@ class Service(Model):
     open_incident_id = UnicodeAttribute(null=True)
     last_checked_at = NumberAttribute(null=True)  # written on transitions only; buckets have the rest
     status_before_maintenance = UnicodeAttribute(null=True)  # while status is "maintenance"
+    # The served certificate (https only), written when read: at most once a day, never per check.
+    tls = MapAttribute[str, Any](null=True)  # expires_at, days_remaining, issuer, subject
+    tls_read_at = NumberAttribute(null=True)
+    tls_incident_id = UnicodeAttribute(null=True)  # the certificate's incident, while one is open
 
     # Present only while enabled (sparse index).
     sched_interval = NumberAttribute(null=True)
@@ -119,6 +130,18 @@ class Service(Model):
         """The probe headers as a plain dict (a raw MapAttribute reads back as one or as a map)."""
         headers = self.headers
         return dict(headers.as_dict() if hasattr(headers, "as_dict") else headers or {})
+
+    def tls_thresholds(self) -> list[int] | None:
+        """tls_expiry_days as whole numbers; None when never set (the defaults apply)."""
+        days: Any = self.tls_expiry_days
+        return None if days is None else [int(day) for day in days]
+
+    def tls_reading(self) -> dict[str, Any] | None:
+        """The last certificate reading as a plain dict, or None before the first."""
+        tls = self.tls
+        if not tls:
+            return None
+        return dict(tls.as_dict() if hasattr(tls, "as_dict") else tls)
 
 
 class SchedulerState(Model):

@@ -24,13 +24,16 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.probe_queue import ProbeJob
 from chalicelib.adapters.prober import ProbeRequest, ProbeResult, probe_all
+from chalicelib.adapters.safe_connections import Certificate
 from chalicelib.domain import transitions
+from chalicelib.domain.assertions import check_assertions
 from chalicelib.domain.checks import HOUR, CheckRecord, hour_of, pack
 from chalicelib.domain.incidents import Status
 from chalicelib.domain.metrics import SEVERITIES, Rollup
 from chalicelib.domain.monitoring import CheckOutcome, MonitorState, MonitorStatus, Thresholds, next_state
 from chalicelib.domain.schedule import is_missed
 from chalicelib.domain.status_codes import StatusRanges
+from chalicelib.domain.tls import certificate_read_due
 from chalicelib.domain.transitions import Source
 from chalicelib.models.checks import (
     SEVERITY_ATTRIBUTES,
@@ -42,7 +45,7 @@ from chalicelib.models.checks import (
 from chalicelib.models.incidents import Incident
 from chalicelib.models.services import SCHEDULER_PARTITION, Service
 from chalicelib.settings import settings
-from chalicelib.usecases import incidents, maintenance
+from chalicelib.usecases import certificates, incidents, maintenance
 from chalicelib.usecases.dynamo import condition_failed, transaction_connection
 
 logger = Logger(service="vigil", child=True, level=settings.log_level)
@@ -56,6 +59,7 @@ class CheckedJob:
     job: ProbeJob
     record: CheckRecord | None  # None: nothing to record (service gone or paused)
     service: Service | None = None  # as read before probing: a steady check needs no other read
+    certificate: Certificate | None = None  # read this check (https, at most once a day)
 
 
 def load_services(jobs: Sequence[ProbeJob]) -> dict[tuple[str, str], Service]:
@@ -82,16 +86,17 @@ def run_checks(jobs: Sequence[ProbeJob], *, started_at: float | None = None) -> 
                 CheckedJob(job, CheckRecord(job.scheduled_at, "missed", None, None, "ran too late"))
             )
         else:
-            to_probe.append((len(checked), _probe_request(service)))
+            to_probe.append((len(checked), _probe_request(service, now=now)))
             checked.append(None)
     results = probe_all([request for _, request in to_probe], max_workers=settings.probe_concurrency)
     for (position, _), result in zip(to_probe, results, strict=True):
         job = jobs[position]
-        checked[position] = CheckedJob(job, _record(job, result), services[(job.org_id, job.service_id)])
+        service = services[(job.org_id, job.service_id)]
+        checked[position] = CheckedJob(job, _record(job, result), service, result.certificate)
     return [c for c in checked if c is not None]
 
 
-def _probe_request(service: Service) -> ProbeRequest:
+def _probe_request(service: Service, *, now: float) -> ProbeRequest:
     return ProbeRequest(
         url=service.url,
         method=service.method,
@@ -100,6 +105,10 @@ def _probe_request(service: Service) -> ProbeRequest:
         expected_status=StatusRanges.parse(service.expected_status),
         keyword=service.keyword,
         allow_private=settings.allow_private_targets,
+        verify_tls=service.verify_tls is not False,
+        assertions=tuple(check_assertions(service.assertions)),
+        read_certificate=service.url.lower().startswith("https://")
+        and certificate_read_due(None if service.tls_read_at is None else int(service.tls_read_at), int(now)),
     )
 
 
@@ -121,6 +130,8 @@ def record(checked: CheckedJob) -> None:
     if checked.record is None:
         return
     apply_to_monitor(checked.job, checked.record, read_before=checked.service)
+    if checked.certificate is not None and checked.service is not None:
+        certificates.record_certificate(checked.service, checked.certificate, at=checked.job.scheduled_at)
     store_check(checked.job, checked.record)
 
 

@@ -27,6 +27,7 @@ from chalicelib.domain.service_config import (
     ServiceConfig,
     check_service_config,
 )
+from chalicelib.domain.tls import DEFAULT_TLS_EXPIRY_DAYS
 from chalicelib.models.checks import DailyRollup, HourBucket, service_key
 from chalicelib.models.services import SCHEDULER_PARTITION, SchedulerState, Service
 from chalicelib.settings import settings
@@ -60,7 +61,14 @@ def config_of(service: Service) -> ServiceConfig:
         cron=service.cron,
         timezone=service.timezone or "UTC",
         grace_seconds=int(service.grace_seconds or DEFAULT_GRACE_SECONDS),
+        verify_tls=service.verify_tls is not False,
+        tls_expiry_days=_or_default(service.tls_thresholds(), list(DEFAULT_TLS_EXPIRY_DAYS)),
+        assertions=list(service.assertions or []),
     )
+
+
+def _or_default(value: list[int] | None, default: list[int]) -> list[int]:
+    return default if value is None else value  # [] stays []: warnings turned off
 
 
 def _checked(org_id: str, config: ServiceConfig, *, before: ServiceConfig | None = None) -> ServiceConfig:
@@ -170,6 +178,8 @@ def update_service(org_id: str, service_id: str, changes: Mapping[str, Any]) -> 
         for name, value in _schedule_fields(service_id, after).items():
             attribute = getattr(Service, name)
             actions.append(attribute.set(value) if value is not None else attribute.remove())
+    if after.url != before.url:  # another host, maybe: its certificate is read at the next check
+        actions += [Service.tls.remove(), Service.tls_read_at.remove()]
     if before.enabled and not after.enabled:
         actions += _pause_actions()
     elif after.enabled and not before.enabled:

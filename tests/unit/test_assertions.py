@@ -216,3 +216,9 @@ def test_at_most_ten_assertions():
     assert invalid_field([json_("a", "exists")] * 11) == "assertions"
     assert invalid_field({"source": "json"}) == "assertions"
     assert check_assertions(None) == []
+
+
+def test_a_number_too_big_for_a_float_is_refused_naming_the_value():
+    with pytest.raises(InvalidInput) as refused:
+        check_assertions([{"source": "response_time_ms", "op": "<", "value": 10**400}])
+    assert refused.value.field == "assertions.0.value"

@@ -18,6 +18,7 @@ README_SECTIONS = [
     "Accounts and organizations",
     "Uptime monitoring",
     "Heartbeat monitors",
+    "HTTP monitor options",
     "Incident response",
     "Alert ingest (integrations)",
     "Maintenance windows",

@@ -22,3 +22,26 @@ def test_a_one_second_interval_leaves_no_room_for_a_timeout():
     config = ServiceConfig(name="Too fast", url="http://127.0.0.1/", interval_seconds=1)
     with pytest.raises(InvalidInput, match="timeout_seconds: must be below interval_seconds"):
         check_service_config(config, min_interval=1, allow_private=True)
+
+
+def test_http_options_are_checked_and_normalized():
+    config = check_service_config(
+        ServiceConfig(
+            name="x",
+            url="https://example.com/health",
+            tls_expiry_days=[1, 30, 7],
+            assertions=[{"source": "header", "name": "X-Version", "op": "exists"}],
+        ),
+        min_interval=1,
+        allow_private=False,
+    )
+    assert config.verify_tls is True
+    assert config.tls_expiry_days == [30, 7, 1]
+    assert config.assertions == [{"source": "header", "name": "X-Version", "op": "exists", "value": True}]
+    with pytest.raises(InvalidInput) as bad:
+        check_service_config(
+            ServiceConfig(name="x", url="https://example.com/", assertions=[{"source": "json", "op": "=="}]),
+            min_interval=1,
+            allow_private=False,
+        )
+    assert bad.value.field == "assertions.0.path"

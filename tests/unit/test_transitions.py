@@ -67,3 +67,18 @@ def test_an_edit_names_what_changed():
         (EntryType.SEVERITY_CHANGED, {"from": "low", "to": "high"}),
         (EntryType.UPDATED, {"fields": ["title"]}),
     ]
+
+
+def test_a_monitor_raises_severity_with_an_entry_only_while_not_resolved():
+    change = transitions.severity_raised(
+        {"severity": "medium"},
+        severity="high",
+        title="TLS certificate for a.test expires within a day",
+        reason="0 days left",
+    )
+    assert [(e.type, dict(e.data)) for e in change.entries] == [
+        (EntryType.SEVERITY_CHANGED, {"from": "medium", "to": "high", "reason": "0 days left"})
+    ]
+    assert change.sets == {"severity": "high", "title": "TLS certificate for a.test expires within a day"}
+    assert Status.RESOLVED not in (change.from_statuses or ())
+    assert change.expects == {"severity": "medium"}  # decided on the severity it read

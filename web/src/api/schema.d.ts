@@ -982,6 +982,68 @@ export interface components {
              */
             status: "accepted";
         };
+        /**
+         * AssertionIn
+         * @description One condition on the response; all must hold for a check to be up.
+         */
+        AssertionIn: {
+            /**
+             * Name
+             * @description For source header
+             * @default null
+             */
+            name?: string | null;
+            /**
+             * Op
+             * @enum {string}
+             */
+            op: "==" | "!=" | "<" | "<=" | ">" | ">=" | "contains" | "exists";
+            /**
+             * Path
+             * @description JMESPath, for source json
+             * @default null
+             */
+            path?: string | null;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "json" | "header" | "response_time_ms";
+            /**
+             * Value
+             * @description Omitted for exists: true
+             * @default null
+             */
+            value?: unknown;
+        };
+        /** AssertionOut */
+        AssertionOut: {
+            /**
+             * Name
+             * @default null
+             */
+            name?: string | null;
+            /**
+             * Op
+             * @enum {string}
+             */
+            op: "==" | "!=" | "<" | "<=" | ">" | ">=" | "contains" | "exists";
+            /**
+             * Path
+             * @default null
+             */
+            path?: string | null;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "json" | "header" | "response_time_ms";
+            /**
+             * Value
+             * @default null
+             */
+            value?: unknown;
+        };
         /** AssignRequest */
         AssignRequest: {
             /**
@@ -1108,6 +1170,8 @@ export interface components {
         };
         /** CreateServiceRequest */
         CreateServiceRequest: {
+            /** Assertions */
+            assertions?: components["schemas"]["AssertionIn"][];
             /**
              * Cron
              * @description Heartbeat: 5-field cron expression of the job's runs (in timezone); give this or period_seconds
@@ -1196,6 +1260,16 @@ export interface components {
              */
             timezone?: string;
             /**
+             * Tls Expiry Days
+             * @description Days before expiry at which the certificate's incident opens or climbs in severity (https only; largest first; [] turns warnings off)
+             * @default [
+             *       14,
+             *       7,
+             *       1
+             *     ]
+             */
+            tls_expiry_days?: number[];
+            /**
              * Type
              * @description heartbeat: pinged by the job, never probed
              * @default http
@@ -1208,6 +1282,12 @@ export interface components {
              * @default null
              */
             url?: string | null;
+            /**
+             * Verify Tls
+             * @description false: certificate errors do not fail the check
+             * @default true
+             */
+            verify_tls?: boolean;
         };
         /** CreateWindowRequest */
         CreateWindowRequest: {
@@ -2128,6 +2208,8 @@ export interface components {
         };
         /** ServiceOut */
         ServiceOut: {
+            /** Assertions */
+            assertions: components["schemas"]["AssertionOut"][];
             /** Created At */
             created_at: string;
             /** Cron */
@@ -2185,6 +2267,10 @@ export interface components {
             timeout_seconds: number | null;
             /** Timezone */
             timezone: string | null;
+            /** @description The served certificate, read at most once a day (https only) */
+            tls: components["schemas"]["TlsOut"] | null;
+            /** Tls Expiry Days */
+            tls_expiry_days: number[];
             /**
              * Type
              * @enum {string}
@@ -2197,6 +2283,8 @@ export interface components {
              * @description null for a heartbeat, as the other probe fields
              */
             url: string | null;
+            /** Verify Tls */
+            verify_tls: boolean;
         };
         /** ServiceSummaryOut */
         ServiceSummaryOut: {
@@ -2342,6 +2430,17 @@ export interface components {
             /** Type */
             type: string;
         };
+        /** TlsOut */
+        TlsOut: {
+            /** Days Remaining */
+            days_remaining: number;
+            /** Expires At */
+            expires_at: string;
+            /** Issuer */
+            issuer: string;
+            /** Subject */
+            subject: string;
+        };
         /** TokenResponse */
         TokenResponse: {
             /** Access Token */
@@ -2414,6 +2513,8 @@ export interface components {
          * @description Any create field; omitted fields keep their value.
          */
         UpdateServiceRequest: {
+            /** Assertions */
+            assertions?: components["schemas"]["AssertionIn"][];
             /**
              * Cron
              * @description Heartbeat: 5-field cron expression of the job's runs (in timezone); give this or period_seconds
@@ -2469,6 +2570,8 @@ export interface components {
             timeout_seconds?: number;
             /** Timezone */
             timezone?: string;
+            /** Tls Expiry Days */
+            tls_expiry_days?: number[];
             /**
              * Type
              * @description Cannot change (409)
@@ -2477,6 +2580,8 @@ export interface components {
             type?: "http" | "heartbeat";
             /** Url */
             url?: string;
+            /** Verify Tls */
+            verify_tls?: boolean;
         };
         /**
          * UpdateWindowRequest
