@@ -64,6 +64,7 @@ class ServiceConfig:
     @property
     def is_heartbeat(self) -> bool:
         return self.type == HEARTBEAT
+
     # HTTP monitor options
     verify_tls: bool = True
     tls_expiry_days: list[int] = field(default_factory=lambda: list(DEFAULT_TLS_EXPIRY_DAYS))
@@ -141,6 +142,8 @@ def heartbeat_schedule(config: ServiceConfig) -> HeartbeatSchedule:
         timezone=config.timezone,
         grace_seconds=config.grace_seconds,
     )
+
+
 def assertion_to_dict(assertion: Assertion) -> dict[str, Any]:
     """An assertion as stored and answered: its source, op and value, and its path or name."""
     stored: dict[str, Any] = {"source": assertion.source}
