@@ -317,8 +317,8 @@ def monitored_org(api, new_account, new_org):
 # ---- incident fan-out: real stream records and the notification queue ---------------------------
 
 
-class IncidentStream:
-    """Reads the incidents table's real stream records from moto, shaped as Lambda hands them over."""
+class TableStream:
+    """Reads a table's real stream records from moto, shaped as Lambda hands them over."""
 
     def __init__(self, stream_arn: str) -> None:
         self.client = boto3.client("dynamodbstreams", region_name="us-east-1")
@@ -346,6 +346,10 @@ class IncidentStream:
                 dynamodb_event_record(r, stream_arn=self.arn, region="us-east-1") for r in response["Records"]
             ]
         return records
+
+
+class IncidentStream(TableStream):
+    """The incidents table's stream, handed to the escalation handler."""
 
     def deliver(self, records: list[dict] | None = None) -> list[dict]:
         """Hand the new records to the stream handler; returns them (to replay)."""

@@ -14,35 +14,9 @@ from websockets.sync.client import ClientConnection, connect
 
 from chalicelib.domain.clock import now_seconds
 from tests.conftest import _free_port
+from tests.integration.conftest import TableStream
 
 QUIET_SECONDS = 0.5
-
-
-class Stream:
-    """A table's real stream records from moto, shaped as Lambda hands them over."""
-
-    def __init__(self, stream_arn: str) -> None:
-        self.client = boto3.client("dynamodbstreams", region_name="us-east-1")
-        self.arn = stream_arn
-        shards = self.client.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
-        self.iterators = {
-            s["ShardId"]: self.client.get_shard_iterator(
-                StreamArn=stream_arn, ShardId=s["ShardId"], ShardIteratorType="LATEST"
-            )["ShardIterator"]
-            for s in shards
-        }
-
-    def new_records(self) -> list[dict]:
-        from infra.local.pump import dynamodb_event_record
-
-        records = []
-        for shard_id, iterator in list(self.iterators.items()):
-            response = self.client.get_records(ShardIterator=iterator)
-            self.iterators[shard_id] = response["NextShardIterator"]
-            records += [
-                dynamodb_event_record(r, stream_arn=self.arn, region="us-east-1") for r in response["Records"]
-            ]
-        return records
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +42,7 @@ def publish(stack):
         "services": "publish_service_changes",
         "incident-events": "publish_timeline_changes",
     }
-    streams = {table: Stream(stack.stream_arns[f"vigil-test-{table}"]) for table in handlers}
+    streams = {table: TableStream(stack.stream_arns[f"vigil-test-{table}"]) for table in handlers}
 
     def deliver(table: str, records: list[dict] | None = None) -> list[dict]:
         records = streams[table].new_records() if records is None else records
