@@ -136,9 +136,14 @@ def stop_stack(stack: LocalStack) -> tuple[int, str]:
     return stack.process.returncode, stack.log_path.read_text()[-5000:]
 
 
-@pytest.fixture(scope="session")
-def local_stack():
+def running_stack():
+    """A stack for a fixture's scope, which must stop cleanly (exit code 0) when it ends."""
     stack = start_stack()
     yield stack
     code, output = stop_stack(stack)
     assert code == 0, output
+
+
+@pytest.fixture(scope="session")
+def local_stack():
+    yield from running_stack()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.conftest import start_stack, stop_stack
+from tests.e2e.conftest import running_stack
 
 CHECKS = (
     "not_a_server_error,status_code_conformance,content_type_conformance,"
@@ -97,10 +97,7 @@ def _config(parameters: dict[str, str], doomed: dict[str, dict[str, str]]) -> st
 def fuzzed_stack():
     """A stack of its own: the thousands of orgs, services and incidents the fuzzer makes (and the
     probes of those services) would otherwise slow every e2e test that runs after it."""
-    stack = start_stack()
-    yield stack
-    code, output = stop_stack(stack)
-    assert code == 0, output
+    yield from running_stack()
 
 
 @pytest.mark.slow

@@ -12,7 +12,7 @@ import requests
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from tests.e2e.conftest import start_stack, stop_stack
+from tests.e2e.conftest import running_stack
 from tests.e2e.test_local_stack_monitoring import Target
 
 pytestmark = pytest.mark.e2e
@@ -22,10 +22,7 @@ pytestmark = pytest.mark.e2e
 def local_stack():
     """A stack of its own: the services earlier e2e tests leave probing every second keep the shared
     stack's event pump busy enough to delay a frame past any sensible bound on a 2-core machine."""
-    stack = start_stack()
-    yield stack
-    code, output = stop_stack(stack)
-    assert code == 0, output
+    yield from running_stack()
 
 
 # The 2-second latency target is measured by bench.realtime (p50/p95 over 100 events); a test on a
