@@ -112,6 +112,9 @@ class Maintenance:
     starts_at: int
     ends_at: int
     component_ids: tuple[str, ...] = ()  # the page's components whose services the window covers
+    created_at: int | None = (
+        None  # when the window was planned (MaintenanceWindow.created_at); None: starts_at
+    )
 
 
 @dataclass(frozen=True)
