@@ -3,6 +3,8 @@ way S3 serves it, with no API and no script; at phone and desktop widths, light 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -79,3 +81,27 @@ def test_status_page_reads_at_every_width_and_scheme(open_page, width, dark):
 
 def _bar_colour(bar) -> str:
     return bar.evaluate("element => getComputedStyle(element).backgroundColor")
+
+
+def test_long_unbroken_text_does_not_widen_the_page_at_375px(browser: Browser, tmp_path):
+    long_word = "Checkout" * 25
+    page_data = realistic_snapshot()
+    page_data = replace(
+        page_data,
+        title=long_word,
+        components=(replace(page_data.components[0], name=long_word), *page_data.components[1:]),
+        posts=(replace(page_data.posts[0], title=long_word, message=f"See https://example.com/{long_word}"),),
+    )
+    path = tmp_path / "index.html"
+    path.write_bytes(index_html(page_data))
+    context = browser.new_context(viewport={"width": 375, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(path.as_uri())
+        expect(page.get_by_role("heading", level=1)).to_have_text(long_word)
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"the page scrolls sideways by {overflow}px at 375px"
+    finally:
+        context.close()

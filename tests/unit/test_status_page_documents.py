@@ -446,3 +446,11 @@ def test_a_snapshot_has_no_field_for_private_facts():
             if field.name == "page_url":
                 continue
             assert not any(word in field.name for word in PRIVATE_WORDS), f"{model.__name__}.{field.name}"
+
+
+def test_status_document_names_only_components_on_the_page():
+    page = realistic_snapshot()
+    page = dataclasses.replace(
+        page, posts=(dataclasses.replace(page.posts[0], component_ids=("c-api", "c-removed", "c-api")),)
+    )
+    assert status_document(page)["posts"][0]["component_ids"] == ["c-api"]

@@ -91,6 +91,7 @@ def index_html(snapshot: PageSnapshot) -> bytes:
     names = {component.id: component.name for component in snapshot.components}
     title = escape(snapshot.title)
     feed = escape(f"{snapshot.page_url}/feed.atom")
+    summary = escape(snapshot.description or f"Service status of {snapshot.title}")
     parts = [
         "<!doctype html>",
         '<html lang="en">',
@@ -99,6 +100,7 @@ def index_html(snapshot: PageSnapshot) -> bytes:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         '<meta name="color-scheme" content="light dark">',
         f"<title>{title} status</title>",
+        f'<meta name="description" content="{summary}">',
         f'<link rel="alternate" type="application/atom+xml" title="{title} status" href="{feed}">',
         f"<style>{_css()}</style>",
         "</head>",

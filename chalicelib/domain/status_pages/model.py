@@ -13,7 +13,7 @@ Days are UTC day numbers, `epoch_seconds // 86400`, as `DailyRollup.day`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from chalicelib.domain.monitoring import MonitorStatus
@@ -128,4 +128,4 @@ class PageSnapshot:
     description: str = ""
     components: tuple[Component, ...] = ()
     posts: tuple[Post, ...] = ()  # any order; the documents show them newest first
-    maintenances: tuple[Maintenance, ...] = field(default=())
+    maintenances: tuple[Maintenance, ...] = ()

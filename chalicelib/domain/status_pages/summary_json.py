@@ -69,8 +69,9 @@ def _components(snapshot: PageSnapshot, statuses: dict[str, ComponentStatus]) ->
     entries: list[dict[str, Any]] = []
     position = 0
     for group, members in grouped_components(snapshot.components):
-        parent = group_id(snapshot.id, group) if group is not None else None
-        if group is not None and parent is not None:
+        parent = None
+        if group is not None:
+            parent = group_id(snapshot.id, group)
             position += 1
             entries.append(
                 {
