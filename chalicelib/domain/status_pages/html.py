@@ -210,11 +210,7 @@ def _components(snapshot: PageSnapshot, statuses: dict[str, ComponentStatus]) ->
             uptime = window_uptime(series)
             status = statuses[component.id]
             name = escape(component.name)
-            bars = "".join(
-                f'<li class="bar s-{bar_status(day)}" title="{escape(bar_label(day))}">'
-                f'<span class="visually-hidden">{escape(bar_label(day))}</span></li>'
-                for day in series
-            )
+            bars = "".join(_bar(day) for day in series)
             out.append(
                 f'<li class="card component">'
                 f'<p class="card-head"><strong>{name}</strong>'
@@ -227,6 +223,11 @@ def _components(snapshot: PageSnapshot, statuses: dict[str, ComponentStatus]) ->
         out.append("</ul>")
     out.append("</section>")
     return "".join(out)
+
+
+def _bar(day: DayUptime) -> str:
+    label = escape(bar_label(day))
+    return f'<li class="bar s-{bar_status(day)}" title="{label}"><span class="visually-hidden">{label}</span></li>'
 
 
 def _legend() -> str:
