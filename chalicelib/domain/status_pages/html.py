@@ -227,7 +227,8 @@ def _components(snapshot: PageSnapshot, statuses: dict[str, ComponentStatus]) ->
 
 def _bar(day: DayUptime) -> str:
     label = escape(bar_label(day))
-    return f'<li class="bar s-{bar_status(day)}" title="{label}"><span class="visually-hidden">{label}</span></li>'
+    hidden = f'<span class="visually-hidden">{label}</span>'
+    return f'<li class="bar s-{bar_status(day)}" title="{label}">{hidden}</li>'
 
 
 def _legend() -> str:
