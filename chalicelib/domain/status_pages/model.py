@@ -112,9 +112,8 @@ class Maintenance:
     starts_at: int
     ends_at: int
     component_ids: tuple[str, ...] = ()  # the page's components whose services the window covers
-    created_at: int | None = (
-        None  # when the window was planned (MaintenanceWindow.created_at); None: starts_at
-    )
+    # When the window was planned (MaintenanceWindow.created_at); None: starts_at.
+    created_at: int | None = None
 
 
 @dataclass(frozen=True)
