@@ -965,6 +965,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/status/{slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A public status page (no auth): components, 90-day uptime, posts, maintenance */
+        get: operations["get_v1_status_slug"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/status/{slug}/badge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A public status page's overall status as an SVG badge (no auth) */
+        get: operations["get_v1_status_slug_badge"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/status/{slug}/feed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A public status page's posts and maintenance as an Atom feed (no auth) */
+        get: operations["get_v1_status_slug_feed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/status/{slug}/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A public status page in Atlassian Statuspage's summary.json shape (no auth) */
+        get: operations["get_v1_status_slug_summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/users/me": {
         parameters: {
             query?: never;
@@ -1495,6 +1563,19 @@ export interface components {
             timezone?: string;
             /** Title */
             title: string;
+        };
+        /** DayUptimeOut */
+        DayUptimeOut: {
+            /**
+             * Date
+             * @description A UTC day, YYYY-MM-DD
+             */
+            date: string;
+            /**
+             * Uptime Percentage
+             * @description null: no data that day (before the service existed)
+             */
+            uptime_percentage: number | null;
         };
         /** Discovery */
         Discovery: {
@@ -2391,6 +2472,90 @@ export interface components {
              */
             min_severity?: components["schemas"]["Severity"] | null;
         };
+        /** PublicComponentOut */
+        PublicComponentOut: {
+            /** Group */
+            group: string | null;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "operational" | "degraded_performance" | "partial_outage" | "major_outage" | "under_maintenance";
+            /**
+             * Uptime 90D
+             * @description One entry per UTC day, oldest first (90)
+             */
+            uptime_90d: components["schemas"]["DayUptimeOut"][];
+            /** Uptime Percentage 90D */
+            uptime_percentage_90d: number | null;
+        };
+        /** PublicMaintenanceOut */
+        PublicMaintenanceOut: {
+            /** Component Ids */
+            component_ids: string[];
+            /** Ends At */
+            ends_at: string;
+            /** Starts At */
+            starts_at: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "active" | "upcoming";
+            /** Title */
+            title: string;
+        };
+        /** PublicPostOut */
+        PublicPostOut: {
+            /** Component Ids */
+            component_ids: string[];
+            /** Created At */
+            created_at: string;
+            /** Id */
+            id: string;
+            /** Message */
+            message: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "investigating" | "identified" | "monitoring" | "resolved";
+            /** Title */
+            title: string;
+        };
+        /** PublicStatusOut */
+        PublicStatusOut: {
+            /** Components */
+            components: components["schemas"]["PublicComponentOut"][];
+            /** Description */
+            description: string;
+            /**
+             * Maintenances
+             * @description Active first, then upcoming by start
+             */
+            maintenances: components["schemas"]["PublicMaintenanceOut"][];
+            /**
+             * Posts
+             * @description Newest first
+             */
+            posts: components["schemas"]["PublicPostOut"][];
+            /** Slug */
+            slug: string;
+            /**
+             * Status
+             * @description The worst of the components' statuses
+             * @enum {string}
+             */
+            status: "operational" | "degraded_performance" | "partial_outage" | "major_outage" | "under_maintenance";
+            /** Title */
+            title: string;
+            /** Updated At */
+            updated_at: string;
+        };
         /** Queued */
         Queued: {
             /** Service Id */
@@ -2643,6 +2808,179 @@ export interface components {
             response_time_ms: number | null;
             /** Uptime Percentage */
             uptime_percentage: number | null;
+        };
+        /** SummaryComponentOut */
+        SummaryComponentOut: {
+            /**
+             * Components
+             * @description A group's members (groups only)
+             * @default null
+             */
+            components?: string[] | null;
+            /** Created At */
+            created_at: string;
+            /** Description */
+            description: string | null;
+            /** Group */
+            group: boolean;
+            /** Group Id */
+            group_id: string | null;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Only Show If Degraded */
+            only_show_if_degraded: boolean;
+            /** Page Id */
+            page_id: string;
+            /** Position */
+            position: number;
+            /** Showcase */
+            showcase: boolean;
+            /** Start Date */
+            start_date: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "operational" | "degraded_performance" | "partial_outage" | "major_outage" | "under_maintenance";
+            /** Updated At */
+            updated_at: string;
+        };
+        /** SummaryIncidentOut */
+        SummaryIncidentOut: {
+            /** Components */
+            components: components["schemas"]["SummaryComponentOut"][];
+            /** Created At */
+            created_at: string;
+            /** Id */
+            id: string;
+            /**
+             * Impact
+             * @enum {string}
+             */
+            impact: "none" | "minor" | "major" | "critical" | "maintenance";
+            /** Incident Updates */
+            incident_updates: components["schemas"]["SummaryUpdateOut"][];
+            /** Monitoring At */
+            monitoring_at: string | null;
+            /** Name */
+            name: string;
+            /** Page Id */
+            page_id: string;
+            /** Resolved At */
+            resolved_at: string | null;
+            /** Shortlink */
+            shortlink: string;
+            /** Started At */
+            started_at: string;
+            /** Status */
+            status: string;
+            /** Updated At */
+            updated_at: string;
+        };
+        /** SummaryMaintenanceOut */
+        SummaryMaintenanceOut: {
+            /** Components */
+            components: components["schemas"]["SummaryComponentOut"][];
+            /** Created At */
+            created_at: string;
+            /** Id */
+            id: string;
+            /**
+             * Impact
+             * @enum {string}
+             */
+            impact: "none" | "minor" | "major" | "critical" | "maintenance";
+            /** Incident Updates */
+            incident_updates: components["schemas"]["SummaryUpdateOut"][];
+            /** Monitoring At */
+            monitoring_at: string | null;
+            /** Name */
+            name: string;
+            /** Page Id */
+            page_id: string;
+            /** Resolved At */
+            resolved_at: string | null;
+            /** Scheduled For */
+            scheduled_for: string;
+            /** Scheduled Until */
+            scheduled_until: string;
+            /** Shortlink */
+            shortlink: string;
+            /** Started At */
+            started_at: string;
+            /** Status */
+            status: string;
+            /** Updated At */
+            updated_at: string;
+        };
+        /**
+         * SummaryOut
+         * @description Atlassian Statuspage's `summary.json` (v2).
+         */
+        SummaryOut: {
+            /** Components */
+            components: components["schemas"]["SummaryComponentOut"][];
+            /**
+             * Incidents
+             * @description Unresolved stories, newest first
+             */
+            incidents: components["schemas"]["SummaryIncidentOut"][];
+            page: components["schemas"]["SummaryPageOut"];
+            /** Scheduled Maintenances */
+            scheduled_maintenances: components["schemas"]["SummaryMaintenanceOut"][];
+            status: components["schemas"]["SummaryStatusOut"];
+        };
+        /** SummaryPageOut */
+        SummaryPageOut: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Time Zone */
+            time_zone: string;
+            /** Updated At */
+            updated_at: string;
+            /** Url */
+            url: string;
+        };
+        /** SummaryStatusOut */
+        SummaryStatusOut: {
+            /** Description */
+            description: string;
+            /**
+             * Indicator
+             * @enum {string}
+             */
+            indicator: "none" | "minor" | "major" | "critical" | "maintenance";
+        };
+        /** SummaryUpdateOut */
+        SummaryUpdateOut: {
+            /** Affected Components */
+            affected_components: {
+                [key: string]: unknown;
+            }[] | null;
+            /** Body */
+            body: string;
+            /** Created At */
+            created_at: string;
+            /** Custom Tweet */
+            custom_tweet: string | null;
+            /** Deliver Notifications */
+            deliver_notifications: boolean;
+            /** Display At */
+            display_at: string;
+            /** Id */
+            id: string;
+            /** Incident Id */
+            incident_id: string;
+            /** Status */
+            status: string;
+            /** Tweet Id */
+            tweet_id: string | null;
+            /** Updated At */
+            updated_at: string;
         };
         /** TicketOut */
         TicketOut: {
@@ -8450,6 +8788,166 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_status_slug: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicStatusOut"];
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_status_slug_badge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/svg+xml": string;
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_status_slug_feed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/atom+xml": string;
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_status_slug_summary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SummaryOut"];
                 };
             };
             /** @description Not found, or it belongs to another organization. */
