@@ -45,11 +45,11 @@ class RequestModel(BaseModel):
     """Unknown fields are refused, so a typo is a 400 rather than a silent no-op. Enum fields hold
     their plain value ("high"), which is what the use cases and PynamoDB take."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, use_enum_values=True)
+    model_config = ConfigDict(extra="forbid", strict=True, use_enum_values=True, defer_build=True)
 
 
 class ResponseModel(BaseModel):
     """What a route answers, exactly: a field returned but not declared is a bug the schemathesis run
     (additionalProperties: false) catches."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)

@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from chalice import Blueprint, Response
 from chalice.app import DynamoDBEvent, WebsocketAPI, WebsocketDisconnectedError, WebsocketEvent
 
-from chalicelib.adapters.websocket_push import WebsocketPusher
+from chalicelib.adapters.websocket_push import WebsocketPusher, websocket_api
 from chalicelib.api.incidents import event_to_api, incident_to_api
 from chalicelib.api.services import service_to_api
 from chalicelib.domain import realtime as rules
@@ -120,7 +120,7 @@ def timeline_record(name: str, old: Image, new: Image) -> tuple[str, Change] | N
 def publish(event: dict[str, Any], context: Any, *, read: ChangeReader) -> dict[str, Any]:
     """Each record that is a visible change becomes one org event, pushed to the org's sockets. Only
     a failure to read or store a record fails it (alone; bisected, then set aside, on AWS)."""
-    pusher = WebsocketPusher(bp.current_app.websocket_api, api_id=settings.websocket_api_id)
+    pusher = WebsocketPusher(websocket_api, api_id=settings.websocket_api_id)
 
     def handle(record: DynamoDBRecord) -> None:
         raw = record.raw_event.get("dynamodb") or {}
