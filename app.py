@@ -12,7 +12,7 @@ from chalice.app import WebsocketEvent
 from chalicelib.adapters.websocket_push import websocket_api
 from chalicelib.entry.api import app
 from chalicelib.events import alerts as alert_events
-from chalicelib.events import heartbeats, notifications, probes
+from chalicelib.events import heartbeats, notifications, probes, websocket
 from chalicelib.events import incidents as incident_events
 from chalicelib.events import maintenance as maintenance_events
 from chalicelib.events import realtime as realtime_events
@@ -33,14 +33,14 @@ app.register_blueprint(realtime_events.bp)
 
 @app.on_ws_connect()
 def websocket_connect(event: WebsocketEvent) -> Any:
-    return realtime_events.connect(event)
+    return websocket.connect(event)
 
 
 @app.on_ws_message()
 def websocket_message(event: WebsocketEvent) -> None:
-    realtime_events.message(event, app.websocket_api)
+    websocket.message(event, app.websocket_api)
 
 
 @app.on_ws_disconnect()
 def websocket_disconnect(event: WebsocketEvent) -> None:
-    realtime_events.disconnect(event)
+    websocket.disconnect(event)

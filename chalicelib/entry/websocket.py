@@ -10,17 +10,17 @@ from typing import Any
 from chalice.app import WebsocketEvent, WebsocketEventSourceHandler
 
 from chalicelib.adapters.websocket_push import websocket_api
-from chalicelib.events import realtime
+from chalicelib.events import websocket
 
 
 def _message(event: WebsocketEvent) -> None:
-    realtime.message(event, websocket_api)
+    websocket.message(event, websocket_api)
 
 
 def _handler(function: Any) -> WebsocketEventSourceHandler:
     return WebsocketEventSourceHandler(function, WebsocketEvent, websocket_api)
 
 
-websocket_connect = _handler(realtime.connect)
+websocket_connect = _handler(websocket.connect)
 websocket_message = _handler(_message)
-websocket_disconnect = _handler(realtime.disconnect)
+websocket_disconnect = _handler(websocket.disconnect)
