@@ -18,8 +18,7 @@ from chalice import Blueprint
 from chalice.app import DynamoDBEvent
 
 from chalicelib.adapters.websocket_push import WebsocketPusher, websocket_api
-from chalicelib.api.incidents import event_to_api, incident_to_api
-from chalicelib.api.services import service_to_api
+from chalicelib.api.shapes import event_to_api, incident_to_api, service_to_api
 from chalicelib.domain import realtime as rules
 from chalicelib.domain.clock import now_seconds
 from chalicelib.domain.realtime import Change, StreamChange
