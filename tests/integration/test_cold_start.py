@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,35 @@ def test_the_first_classification_loads_the_classifier_and_its_shipped_tables() 
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "network"
+
+
+@pytest.fixture
+def unconfigured_websocket_api() -> Iterator[None]:
+    """A handler call points the container's WebsocketAPI at the event's API: undone afterwards."""
+    from chalicelib.adapters.websocket_push import websocket_api
+
+    saved = (websocket_api._endpoint, websocket_api._client)
+    yield
+    websocket_api._endpoint, websocket_api._client = saved
+
+
+@pytest.mark.usefixtures("unconfigured_websocket_api")
+def test_the_deployed_websocket_handler_answers_as_app_py_s_does() -> None:
+    from app import websocket_connect
+    from chalicelib.entry import websocket
+
+    event = {
+        "requestContext": {
+            "routeKey": "$connect",
+            "eventType": "CONNECT",
+            "connectionId": "Y29sZC1zdGFydA=",
+            "apiId": "local",
+            "stage": "api",
+            "domainName": "127.0.0.1",
+        },
+        "queryStringParameters": {"org_id": "any"},
+        "isBase64Encoded": False,
+    }
+    deployed = websocket.websocket_connect(event, {})
+    assert deployed == websocket_connect(event, {})
+    assert deployed["statusCode"] == 401
