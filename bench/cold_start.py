@@ -4,10 +4,12 @@ The Lambda zip carries no bytecode (`chalice package` leaves out ``__pycache__``
 code is read-only, so every cold start compiles each of our modules it imports. Here: app.py and
 chalicelib/ are copied without ``__pycache__`` to a temporary directory, and each handler module is
 imported by a new interpreter with PYTHONDONTWRITEBYTECODE=1, RUNS times; the median wall time and CPU
-time of the import are printed (the installed packages keep their .pyc, as the Lambda runtime's boto3
-does). The handler of each function is the one `chalice package` writes into out/sam.yaml: Chalice's
-(app.<name> for the API and the WebSocket handlers, the blueprint's module for the others) unless
-infra/template.yaml overrides it. `python -m bench.cold_start --profile MODULE` prints the packages
+time of the import are printed, and judged on CPU time (the same on an idle machine; other processes
+inflate wall time only). Installed packages keep their .pyc here, as the issue's figures did; in the
+real zip the packages of requirements.txt have none either (README "Performance"). The handler of
+each function is the one `chalice package` writes into out/sam.yaml: Chalice's (app.<name> for the
+API and the WebSocket handlers, the blueprint's module for the others) unless infra/template.yaml
+overrides it. `python -m bench.cold_start --profile MODULE` prints the packages
 that cost the most in that module's import (``python -X importtime``).
 """
 
@@ -160,6 +162,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         load = os.getloadavg()[0]
         print(f"each handler module imported by a fresh interpreter, median of {runs} runs (load {load:.1f})")
         print("  no .pyc of ours, as in the Lambda zip; `with .pyc`: the same, precompiled (for reference)")
+        print("  wall / CPU: equal on an idle machine (an import is one busy thread); the target is read on")
+        print("  CPU time, which other processes do not inflate")
         print(row("handler module (functions)", "wall / CPU ms", f"target ≤ {TARGET_MS:.0f}", "with .pyc"))
         modules = sorted(handler_modules().items())
         figures: dict[str, Any] = {}
@@ -168,20 +172,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         floor = time_import("shared_libraries", package, runs)
         compileall.compile_dir(package, quiet=1)
         for (module, functions), (wall, cpu) in zip(modules, figures.values(), strict=True):
-            compiled, _ = time_import(module, package, runs)
-            verdict = "met" if wall <= TARGET_MS else f"missed by {wall - TARGET_MS:.0f} ms"
-            print(row(module, f"{wall:.0f} / {cpu:.0f}", verdict, f"{compiled:.0f} ms"))
+            compiled = "{:.0f} / {:.0f}".format(*time_import(module, package, runs))
+            verdict = "met" if cpu <= TARGET_MS else f"missed by {cpu - TARGET_MS:.0f} ms"
+            print(row(module, f"{wall:.0f} / {cpu:.0f}", verdict, compiled))
             print(f"    {', '.join(functions)}")
         shared = f"{floor[0]:.0f} / {floor[1]:.0f}"
         print(row("shared libraries alone (boto3, chalice, pynamodb, Logger)", shared))
         load = os.getloadavg()[0]
         print(f"  load at the end {load:.1f}: on a busy machine, CPU time is the steadier figure")
-        for module, (wall, _) in figures.items():
-            if wall > TARGET_MS:
+        for module, (_, cpu) in figures.items():
+            if cpu > TARGET_MS:
                 print(f"  where {module}'s import goes (python -X importtime, own time by package):")
                 for name, ms in costliest_packages(module, package, top=8):
                     print(f"    {name:<40} {ms:8.1f} ms")
-    return {module: wall for module, (wall, _) in figures.items()}
+    return {module: cpu for module, (_, cpu) in figures.items()}
 
 
 if __name__ == "__main__":
