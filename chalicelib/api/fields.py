@@ -43,7 +43,8 @@ SeverityName = Annotated[Severity, Strict(False)]
 
 class RequestModel(BaseModel):
     """Unknown fields are refused, so a typo is a 400 rather than a silent no-op. Enum fields hold
-    their plain value ("high"), which is what the use cases and PynamoDB take."""
+    their plain value ("high"), which is what the use cases and PynamoDB take. Models (these and
+    ResponseModel's) are built on first use, not at each cold start of the API (defer_build)."""
 
     model_config = ConfigDict(extra="forbid", strict=True, use_enum_values=True, defer_build=True)
 

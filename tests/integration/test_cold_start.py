@@ -121,3 +121,24 @@ def test_the_deployed_websocket_handler_answers_as_app_py_s_does() -> None:
     deployed = websocket.websocket_connect(event, {})
     assert deployed == websocket_connect(event, {})
     assert deployed["statusCode"] == 401
+
+
+def test_a_publisher_runs_from_its_own_module_without_app_py() -> None:
+    """Deployed, Lambda imports chalicelib.events.realtime alone: no blueprint is registered to an app
+    there, so the publishers push through the container's WebsocketAPI, not `bp.current_app`."""
+    script = (
+        "import sys\n"
+        "from chalicelib.events import realtime\n"
+        "from chalicelib.models.services import SCHEDULER_PARTITION\n"
+        "image = {'org_id': {'S': SCHEDULER_PARTITION}}\n"
+        "record = {'eventID': '1', 'eventName': 'MODIFY', 'eventSource': 'aws:dynamodb',\n"
+        "          'dynamodb': {'SequenceNumber': '1', 'NewImage': image}}\n"
+        "print(realtime.publish({'Records': [record]}, None, read=realtime.service_record))\n"
+        "assert 'app' not in sys.modules\n"
+    )
+    env = lambda_environment() | {"PYTHONPATH": str(PROJECT)}
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "{'batchItemFailures': []}"
