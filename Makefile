@@ -6,7 +6,8 @@ REQS_HASH := $(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -
 STAMP := $(VENV)/.installed-$(REQS_HASH)
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: venv run test test-fast lint format package bench bench-quick clean web web-client web-test deploy-web
+.PHONY: venv run test test-fast lint format package bench bench-quick clean web web-client web-test deploy-web \
+	classifier-tables
 
 # The dashboard (web/): node packages from the committed lockfile only (npm ci), reinstalled when it
 # changes; web/dist rebuilt when a source changes, as the venv is for requirements.
@@ -69,6 +70,11 @@ lint: venv
 format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+## Train the incident classifier on its dataset and write the counts the Lambda package loads
+## (chalicelib/domain/classifier/tables.tsv; commit it: a test fails when it is stale).
+classifier-tables: venv
+	$(BIN)/python -m chalicelib.domain.classifier
 
 ## The SAM template for AWS, with infra/template.yaml merged in (out/sam.yaml).
 package: venv

@@ -10,24 +10,24 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 import requests
 from aws_lambda_powertools import Logger
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature as BadSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from chalicelib.domain.alerts.sns import SnsMessage, is_aws_sns_url, string_to_sign
 from chalicelib.domain.errors import NotPermitted, Unavailable
 from chalicelib.settings import settings
 
+if TYPE_CHECKING:
+    from cryptography import x509
+
 logger = Logger(service="vigil", child=True, level=settings.log_level)
 
 TIMEOUT_SECONDS = 5
 CERTIFICATES_CACHED = 32  # SNS signs with one certificate per region at a time; rotations are rare
-_HASHES: dict[str, type[hashes.HashAlgorithm]] = {"1": hashes.SHA1, "2": hashes.SHA256}
+_HASHES = {"1": "SHA1", "2": "SHA256"}  # SignatureVersion -> the name of its hash in cryptography
 
 
 class InvalidSignature(NotPermitted):
@@ -42,10 +42,15 @@ def verify_signature(message: SnsMessage) -> None:
 
     Raises ``Unavailable`` when SNS cannot be reached for the certificate (SNS retries on a 5xx).
     """
+    # cryptography costs ~40 ms to import: only SNS deliveries pay it, not every cold start of the API.
+    from cryptography.exceptions import InvalidSignature as BadSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
     if not _is_sns_certificate_url(message.signing_cert_url):
         raise InvalidSignature("the signing certificate is not on an Amazon SNS URL")
-    algorithm = _HASHES.get(message.signature_version)
-    if algorithm is None:
+    hash_name = _HASHES.get(message.signature_version)
+    if hash_name is None:
         raise InvalidSignature(f"unsupported SignatureVersion {message.signature_version!r}")
     try:
         signature = base64.b64decode(message.signature, validate=True)
@@ -56,7 +61,8 @@ def verify_signature(message: SnsMessage) -> None:
     if not isinstance(public_key, rsa.RSAPublicKey):
         raise InvalidSignature("the signing certificate does not hold an RSA key")
     try:
-        public_key.verify(signature, string_to_sign(message), padding.PKCS1v15(), algorithm())
+        algorithm = getattr(hashes, hash_name)()
+        public_key.verify(signature, string_to_sign(message), padding.PKCS1v15(), algorithm)
     except BadSignature as exc:
         raise InvalidSignature("does not match the message") from exc
 
@@ -95,6 +101,8 @@ def _is_sns_certificate_url(url: str) -> bool:
 @functools.lru_cache(maxsize=CERTIFICATES_CACHED)
 def _certificate(url: str) -> x509.Certificate:
     """The certificate at an SNS URL, fetched once per cold start (a failure is not cached)."""
+    from cryptography import x509
+
     try:
         return x509.load_pem_x509_certificate(_fetch_certificate_pem(url))
     except ValueError as exc:

@@ -6,9 +6,15 @@ it from the API id the template passes in (VIGIL_WEBSOCKET_API_ID) before the fi
 
 from __future__ import annotations
 
+import boto3
 from chalice.app import WebsocketAPI, WebsocketDisconnectedError
 
 STAGE = "api"  # Chalice's WebSocket stage, as packaged
+
+# The container's one WebsocketAPI: app.py makes it `app.websocket_api` (which the local stack points at
+# its gateway), and the stream publishers push through it, as Lambda imports them without app.py.
+websocket_api = WebsocketAPI()
+websocket_api.session = boto3.session.Session()
 
 
 class ConnectionGone(Exception):

@@ -44,16 +44,17 @@ SeverityName = Annotated[Severity, Strict(False)]
 
 class RequestModel(BaseModel):
     """Unknown fields are refused, so a typo is a 400 rather than a silent no-op. Enum fields hold
-    their plain value ("high"), which is what the use cases and PynamoDB take."""
+    their plain value ("high"), which is what the use cases and PynamoDB take. Models (these and
+    ResponseModel's) are built on first use, not at each cold start of the API (defer_build)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, use_enum_values=True)
+    model_config = ConfigDict(extra="forbid", strict=True, use_enum_values=True, defer_build=True)
 
 
 class ResponseModel(BaseModel):
     """What a route answers, exactly: a field returned but not declared is a bug the schemathesis run
     (additionalProperties: false) catches."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 def _omitted_not_null(schema: JsonDict, model: type[BaseModel]) -> None:
@@ -74,7 +75,11 @@ class PatchRequest(RequestModel):
     the field) unless the field is in NULLABLE, and the schema says so."""
 
     model_config = ConfigDict(
-        extra="forbid", strict=True, use_enum_values=True, json_schema_extra=_omitted_not_null
+        extra="forbid",
+        strict=True,
+        use_enum_values=True,
+        defer_build=True,
+        json_schema_extra=_omitted_not_null,
     )
     NULLABLE: ClassVar[frozenset[str]] = frozenset()
 

@@ -24,13 +24,12 @@ from chalicelib.api.http import (
     parse_body,
     path_id,
 )
-from chalicelib.domain.clock import iso, now_seconds
+from chalicelib.api.shapes import event_to_api, incident_to_api
+from chalicelib.domain.clock import now_seconds
 from chalicelib.domain.enums import INCIDENT_STATUSES, SEVERITIES, Channel, IncidentStatus, Severity
 from chalicelib.domain.incidents import SNOOZE_MINUTES
 from chalicelib.domain.roles import Role
-from chalicelib.models.incidents import Incident, IncidentEvent
 from chalicelib.usecases import escalation, incidents, notifications
-from chalicelib.usecases.escalation import escalation_to_api
 
 bp = VigilBlueprint(__name__)
 TAGS = ("incidents",)
@@ -127,36 +126,6 @@ class IncidentList(ResponseModel):
     next_cursor: str | None
 
 
-def _maybe_iso(value: Any) -> str | None:
-    return iso(value) if value is not None else None
-
-
-def incident_to_api(incident: Incident) -> dict[str, Any]:
-    escalation = escalation_to_api(incident)
-    if escalation is not None:
-        escalation["next_at"] = _maybe_iso(escalation["next_at"])
-    return {
-        "id": incident.incident_id,
-        "org_id": incident.org_id,
-        "title": incident.title,
-        "description": incident.description,
-        "severity": incident.severity,
-        "status": incident.status,
-        "category": incident.category,
-        "source": incident.source,
-        "service_id": incident.service_id,
-        "dedup_key": incident.dedup_key,
-        "integration_id": incident.integration_id,
-        "assignee_id": incident.assignee_id,
-        "alert_count": int(incident.alert_count or 0),
-        "created_at": iso(incident.created_at),
-        "acknowledged_at": _maybe_iso(incident.acknowledged_at),
-        "resolved_at": _maybe_iso(incident.resolved_at),
-        "snoozed_until": _maybe_iso(incident.snoozed_until),
-        "escalation": escalation,
-    }
-
-
 @bp.route(
     "/v1/orgs/{org_id}/incidents",
     summary="Incidents, newest first; filter by status, severity, service_id",
@@ -195,17 +164,6 @@ def list_incidents(org_id: str) -> dict[str, Any]:
 def get_incident(org_id: str, incident_id: str) -> dict[str, Any]:
     require_member(bp.current_request, org_id)
     return incident_to_api(incidents.get_incident(org_id, _incident_id(incident_id)))
-
-
-def event_to_api(event: IncidentEvent) -> dict[str, Any]:
-    data = event.data.as_dict() if hasattr(event.data, "as_dict") else dict(event.data or {})
-    return {
-        "id": event.event_id,
-        "at": iso(event.at),
-        "type": event.type,
-        "actor_id": event.actor_id,
-        "data": {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in data.items()},
-    }
 
 
 def _incident_id(incident_id: str) -> str:

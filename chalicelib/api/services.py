@@ -18,6 +18,7 @@ from chalicelib.api.http import (
     parse_body,
     path_id,
 )
+from chalicelib.api.shapes import service_to_api
 from chalicelib.domain.assertions import MAX_ASSERTIONS
 from chalicelib.domain.checks import CheckRecord
 from chalicelib.domain.clock import iso, now_seconds
@@ -32,9 +33,7 @@ from chalicelib.domain.service_config import (
     PROBE_FIELDS,
     ServiceConfig,
 )
-from chalicelib.domain.tls import days_remaining
-from chalicelib.models.services import Service
-from chalicelib.usecases import heartbeats, services
+from chalicelib.usecases import services
 
 bp = VigilBlueprint(__name__)
 TAGS = ("services",)
@@ -313,78 +312,6 @@ DAYS = QueryParam(
     f"How far back (1-{MAX_DAYS}).",
     {"type": "integer", "minimum": 1, "maximum": MAX_DAYS, "default": 30},
 )
-
-
-def service_to_api(service: Service, *, role: Role) -> dict[str, Any]:
-    config = services.config_of(service)
-    headers = dict(config.headers)
-    if not role.at_least(Role.USER):
-        headers = {name: "********" for name in headers}  # probe credentials are not for viewers
-    answer = {
-        "id": service.service_id,
-        "org_id": service.org_id,
-        "name": config.name,
-        "type": config.type,
-        "url": config.url,
-        "method": config.method,
-        "interval_seconds": config.interval_seconds,
-        "timeout_seconds": config.timeout_seconds,
-        "expected_status": config.expected_status,
-        "keyword": config.keyword,
-        "failure_threshold": config.failure_threshold,
-        "recovery_threshold": config.recovery_threshold,
-        "severity": config.severity,
-        "escalation_policy_id": config.escalation_policy_id,
-        "headers": headers,
-        "enabled": config.enabled,
-        "public": config.public,
-        "verify_tls": config.verify_tls,
-        "tls_expiry_days": config.tls_expiry_days,
-        "assertions": config.assertions,
-        "tls": tls_to_api(service),
-        "status": service.status,
-        "down_since": iso(service.down_since) if service.down_since else None,
-        "open_incident_id": service.open_incident_id,
-        "last_checked_at": iso(service.last_checked_at) if service.last_checked_at else None,
-        "created_at": iso(service.created_at),
-        "updated_at": iso(service.updated_at),
-        **_heartbeat_fields(service, config, role=role),
-    }
-    if config.is_heartbeat:
-        answer.update({name: None for name in PROBE_FIELDS}, headers={})
-    return answer
-
-
-def _heartbeat_fields(service: Service, config: ServiceConfig, *, role: Role) -> dict[str, Any]:
-    if not config.is_heartbeat:
-        return {name: None for name in (*HEARTBEAT_FIELDS, "ping_url", "last_ping")}
-    last_ping = None
-    if service.last_ping_at_ms is not None and service.last_ping_kind:
-        last_ping = {"at": iso(int(service.last_ping_at_ms) / 1000), "kind": service.last_ping_kind}
-    # The token lets anyone move the heartbeat: like probe credentials, not for viewers.
-    shown = role.at_least(Role.USER) and service.ping_token
-    return {
-        "period_seconds": config.period_seconds,
-        "cron": config.cron,
-        "timezone": config.timezone,
-        "grace_seconds": config.grace_seconds,
-        "ping_url": heartbeats.ping_url(service.ping_token) if shown else None,
-        "last_ping": last_ping,
-    }
-
-
-def tls_to_api(service: Service) -> dict[str, Any] | None:
-    """The certificate as last read; days_remaining counted from now, so it stays true between reads."""
-    tls = service.tls_reading()
-    if not tls or tls.get("expires_at") is None:
-        return None
-    expires_at = int(tls["expires_at"])
-    return {
-        "expires_at": iso(expires_at),
-        "days_remaining": days_remaining(expires_at, now_seconds()),
-        "issuer": str(tls.get("issuer", "")),
-        "subject": str(tls.get("subject", "")),
-    }
 
 
 def check_to_api(record: CheckRecord) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""Real-time events: the WebSocket handlers (registered in app.py) and the stream consumers that turn
-each visible change into an org event and push it.
+"""Real-time events: the stream consumers that turn each visible change into an org event and push it
+(the WebSocket routes are chalicelib/events/websocket.py).
 
 The publishers are consumers of their own on each stream, not part of the escalation handler: a slow
 or failing push never holds up or fails the batch that pages people. Each record's `data` is shaped
@@ -8,22 +8,19 @@ by the REST API's own functions, so a socket gets exactly what a GET returns.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-from chalice import Blueprint, Response
-from chalice.app import DynamoDBEvent, WebsocketAPI, WebsocketDisconnectedError, WebsocketEvent
+from chalice import Blueprint
+from chalice.app import DynamoDBEvent
 
-from chalicelib.adapters.websocket_push import WebsocketPusher
-from chalicelib.api.incidents import event_to_api, incident_to_api
-from chalicelib.api.services import service_to_api
+from chalicelib.adapters.websocket_push import WebsocketPusher, websocket_api
+from chalicelib.api.shapes import event_to_api, incident_to_api, service_to_api
 from chalicelib.domain import realtime as rules
 from chalicelib.domain.clock import now_seconds
-from chalicelib.domain.errors import NotPermitted, Unauthenticated
 from chalicelib.domain.realtime import Change, StreamChange
 from chalicelib.domain.roles import Role
 from chalicelib.models.incidents import Incident, IncidentEvent
@@ -38,38 +35,6 @@ bp = Blueprint(__name__)
 Image = dict[str, Any] | None
 # A stream record's images (DynamoDB JSON) -> (org_id, the change) or None when it is no event.
 ChangeReader = Callable[[str, Image, Image], tuple[str, Change] | None]
-
-
-# ---- WebSocket routes ($connect, $default, $disconnect) -------------------------------------------
-
-
-def connect(event: WebsocketEvent) -> Response | None:
-    """Spend the ticket of the query string; a refusal fails the handshake with its status."""
-    params = event.to_dict().get("queryStringParameters") or {}
-    try:
-        realtime.open_connection(
-            str(params.get("ticket") or ""),
-            connection_id=event.connection_id,
-            org_id=params.get("org_id"),
-            now=now_seconds(),
-        )
-    except (Unauthenticated, NotPermitted) as error:
-        return Response(body={"Code": error.code, "Message": error.message}, status_code=error.status_code)
-    return None
-
-
-def message(event: WebsocketEvent, websocket_api: WebsocketAPI) -> None:
-    try:
-        websocket_api.send(event.connection_id, json.dumps(rules.reply_to(event.body)))
-    except WebsocketDisconnectedError:
-        realtime.close_connection(event.connection_id)
-
-
-def disconnect(event: WebsocketEvent) -> None:
-    realtime.close_connection(event.connection_id)
-
-
-# ---- stream consumers ------------------------------------------------------------------------------
 
 
 @bp.on_dynamodb_record(stream_arn=settings.incidents_stream_arn, batch_size=100, starting_position="LATEST")
@@ -120,7 +85,7 @@ def timeline_record(name: str, old: Image, new: Image) -> tuple[str, Change] | N
 def publish(event: dict[str, Any], context: Any, *, read: ChangeReader) -> dict[str, Any]:
     """Each record that is a visible change becomes one org event, pushed to the org's sockets. Only
     a failure to read or store a record fails it (alone; bisected, then set aside, on AWS)."""
-    pusher = WebsocketPusher(bp.current_app.websocket_api, api_id=settings.websocket_api_id)
+    pusher = WebsocketPusher(websocket_api, api_id=settings.websocket_api_id)
 
     def handle(record: DynamoDBRecord) -> None:
         raw = record.raw_event.get("dynamodb") or {}

@@ -7,8 +7,6 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-import jwt
-
 from chalicelib.domain.errors import Unauthenticated
 
 ISSUER = "vigil"
@@ -45,10 +43,16 @@ def issue_access_token(user_id: str, *, session_id: str, secret: str, now_ms: in
         "typ": "access",
         "jti": secrets.token_hex(8),
     }
+    import jwt  # see read_access_token
+
     return jwt.encode(claims, _check_secret(secret), algorithm=ALGORITHM)
 
 
 def read_access_token(token: str, *, secret: str) -> AccessClaims:
+    # PyJWT loads cryptography (~50 ms together): imported by the first request that carries a token,
+    # not by every function that hashes an opaque token (tickets, pings) or every cold start of the API.
+    import jwt
+
     try:
         claims = jwt.decode(
             token,

@@ -45,7 +45,7 @@ from chalicelib.models.checks import (
 from chalicelib.models.incidents import Incident
 from chalicelib.models.services import SCHEDULER_PARTITION, Service
 from chalicelib.settings import settings
-from chalicelib.usecases import certificates, incidents, maintenance
+from chalicelib.usecases import maintenance
 from chalicelib.usecases.dynamo import condition_failed, transaction_connection
 
 logger = Logger(service="vigil", child=True, level=settings.log_level)
@@ -131,6 +131,8 @@ def record(checked: CheckedJob) -> None:
         return
     apply_to_monitor(checked.job, checked.record, read_before=checked.service)
     if checked.certificate is not None and checked.service is not None:
+        from chalicelib.usecases import certificates  # a daily reading: not in the checker's cold start
+
         certificates.record_certificate(checked.service, checked.certificate, at=checked.job.scheduled_at)
     store_check(checked.job, checked.record)
 
@@ -258,6 +260,10 @@ def write_transition(
     if not started and not ended and also is None:
         service.update(actions=actions, condition=condition)
         return
+    # Incidents (and the policies, escalation and notifications they start) are imported by the first
+    # outage a container sees, not by every cold start of the checker.
+    from chalicelib.usecases import incidents
+
     key = service_key(service.org_id, service.service_id)
     with TransactWrite(connection=transaction_connection()) as tx:
         if also is not None:
@@ -314,6 +320,8 @@ def write_transition(
 
 def _unresolved_incident(org_id: str, incident_id: str | None) -> Incident | None:
     """The service's open incident; None when someone resolved it by hand already."""
+    from chalicelib.usecases import incidents
+
     if not incident_id:
         return None
     incident = incidents.get_incident_or_none(org_id, incident_id)

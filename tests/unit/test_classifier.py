@@ -5,6 +5,7 @@ from collections import Counter
 
 import pytest
 
+from chalicelib.domain import classifier
 from chalicelib.domain.classifier import CATEGORIES, KINDS, classify, load_rows, split, train, words
 
 # Held-out accuracy measured by bench/classifier.py: 0.952 overall, 0.940 on the hand-written incidents,
@@ -194,3 +195,17 @@ def test_thousand_classifications_take_well_under_five_seconds() -> None:
     for index in range(1000):
         classify(f"HighLatency on checkout-api {index}", "p99 above 2s between gateway and payments")
     assert time.perf_counter() - started < 5.0
+
+
+def test_the_shipped_tables_are_what_training_on_the_dataset_gives() -> None:
+    """The Lambda loads tables.tsv instead of training; a dataset or feature edit must rebuild it."""
+    shipped = classifier.TABLES.read_text(encoding="utf-8")
+    assert shipped == classifier.build_tables(), "run `make classifier-tables` and commit tables.tsv"
+    loaded, trained = classifier.load_tables(shipped), train()
+    assert (loaded.log_prior, loaded.log_likelihood) == (trained.log_prior, trained.log_likelihood)
+
+
+def test_classify_answers_from_the_shipped_tables_as_the_trained_model_does() -> None:
+    trained = train()
+    for row in load_rows()[::7]:
+        assert classify(row["text"]) == trained.classify(f"{row['text']}\n")

@@ -1,9 +1,12 @@
 """Offline incident classifier: network, server, software, login or other (API.md "Classification").
 
 A multinomial Naive Bayes over accent-folded word unigrams and the 3-4 character n-grams of each word,
-trained at import from the shipped `incidents.jsonl` (hand-written incident reports) and `alerts.jsonl`
-(monitoring tools' alert titles and summaries), their train split only. Character n-grams carry the
-model across languages and inflections ("certificat", "certificado", "Zertifikat" share "tifi").
+trained on the shipped `incidents.jsonl` (hand-written incident reports) and `alerts.jsonl` (monitoring
+tools' alert titles and summaries), their train split only. Training (100+ ms) happens at build time:
+`make classifier-tables` writes its counts to `tables.tsv`, which the Lambda package carries and
+`classify` loads on its first call (~30 ms); a test checks the file is what training gives now.
+Character n-grams carry the model across languages and inflections ("certificat", "certificado",
+"Zertifikat" share "tifi").
 Identifiers are split into words ("HostOutOfMemory", "rds-cpu-high", "api1" -> "host out of memory",
 "rds cpu high", "api 1"), so an alert rule's name reads like the sentence it stands for.
 Stdlib only: it runs inside the Lambda package, with nothing downloaded.
@@ -11,6 +14,7 @@ Stdlib only: it runs inside the Lambda package, with nothing downloaded.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -26,6 +30,7 @@ FALLBACK = "other"
 DATASET = Path(__file__).with_name("incidents.jsonl")
 ALERTS = Path(__file__).with_name("alerts.jsonl")
 DATASETS = (DATASET, ALERTS)
+TABLES = Path(__file__).with_name("tables.tsv")  # training's counts (build_tables), shipped
 # A row's `kind`: "incident" (written by a person; the rows of incidents.jsonl, which carry no kind)
 # or "alert" (written by a monitoring tool's rule).
 KINDS: tuple[str, ...] = ("incident", "alert")
@@ -124,30 +129,50 @@ def split(rows: Sequence[Row]) -> tuple[list[Row], list[Row]]:
     return train, test
 
 
+Counts = Mapping[str, Sequence[float]]  # feature -> its weight in each category (CATEGORIES' order)
+
+
+def count(rows: Iterable[Row]) -> tuple[list[int], dict[str, tuple[float, ...]]]:
+    """Training's costly part: the documents of each category and each feature's weight in each."""
+    counts: dict[str, dict[str, float]] = {category: {} for category in CATEGORIES}
+    documents: Counter[str] = Counter()
+    for row in rows:
+        category_counts = counts[row["category"]]
+        for feature, weight in features(row["text"]).items():
+            category_counts[feature] = category_counts.get(feature, 0.0) + weight
+        documents[row["category"]] += 1
+    vocabulary = sorted(set().union(*counts.values()))
+    return (
+        [documents[c] for c in CATEGORIES],
+        {feature: tuple(counts[c].get(feature, 0.0) for c in CATEGORIES) for feature in vocabulary},
+    )
+
+
 class NaiveBayes:
     """Multinomial Naive Bayes; features never seen in training are ignored, not smoothed in."""
 
-    def __init__(self, rows: Iterable[Row]) -> None:
-        counts: dict[str, dict[str, float]] = {category: {} for category in CATEGORIES}
-        documents: Counter[str] = Counter()
-        for row in rows:
-            category_counts = counts[row["category"]]
-            for feature, weight in features(row["text"]).items():
-                category_counts[feature] = category_counts.get(feature, 0.0) + weight
-            documents[row["category"]] += 1
-        vocabulary: set[str] = set().union(*counts.values())
-        total_documents = sum(documents.values()) or 1
+    def __init__(self, documents: Sequence[int], counts: Counts) -> None:
+        total_documents = sum(documents) or 1
         self.log_prior = {
-            c: math.log((documents[c] + 1) / (total_documents + len(CATEGORIES))) for c in CATEGORIES
+            c: math.log((n + 1) / (total_documents + len(CATEGORIES)))
+            for c, n in zip(CATEGORIES, documents, strict=True)
         }
+        denominators = [
+            sum(weights[index] for weights in counts.values()) + SMOOTHING * len(counts)
+            for index in range(len(CATEGORIES))
+        ]
+        # Counts are few distinct numbers (sums of whole weights): each logarithm is computed once.
+        distinct = [{weights[index] for weights in counts.values()} for index in range(len(CATEGORIES))]
+        logs = [
+            {weight: math.log((weight + SMOOTHING) / denominators[index]) for weight in weights}
+            for index, weights in enumerate(distinct)
+        ]
+        first, second, third, fourth, fifth = logs
         # One array of doubles per feature: half the memory of a tuple of float objects.
-        self.log_likelihood: dict[str, array[float]] = {}
-        denominators = {c: sum(counts[c].values()) + SMOOTHING * len(vocabulary) for c in CATEGORIES}
-        for feature in vocabulary:
-            self.log_likelihood[feature] = array(
-                "d",
-                (math.log((counts[c].get(feature, 0.0) + SMOOTHING) / denominators[c]) for c in CATEGORIES),
-            )
+        self.log_likelihood: dict[str, array[float]] = {
+            feature: array("d", (first[a], second[b], third[c], fourth[d], fifth[e]))
+            for feature, (a, b, c, d, e) in counts.items()
+        }
 
     def scores(self, text: str) -> tuple[dict[str, float], float]:
         """Mean log-likelihood per unit of known feature weight for each category, and the share of the
@@ -180,12 +205,39 @@ class NaiveBayes:
 
 def train(rows: Iterable[Row] | None = None) -> NaiveBayes:
     """A model trained on `rows`, by default on the train split of the shipped dataset."""
-    return NaiveBayes(split(load_rows())[0] if rows is None else rows)
+    return NaiveBayes(*count(split(load_rows())[0] if rows is None else rows))
 
 
-_MODEL = train()
+def build_tables(rows: Iterable[Row] | None = None) -> str:
+    """The text of `tables.tsv`: training's counts, by default of the train split of the shipped dataset.
+    Tab-separated, columns in CATEGORIES' order: a row `documents` (training texts of each category),
+    then one row per feature, sorted: the feature and its weight in each category."""
+    documents, counts = count(split(load_rows())[0] if rows is None else rows)
+    lines = ["documents\t" + "\t".join(str(n) for n in documents)]
+    lines.extend("\t".join([feature, *map(_number, weights)]) for feature, weights in counts.items())
+    return "\n".join(lines) + "\n"
+
+
+def load_tables(text: str) -> NaiveBayes:
+    """The model whose counts `build_tables` wrote: the very tables `train` builds from the same rows."""
+    header, _, rows = text.partition("\n")
+    documents = [int(n) for n in header.split("\t")[1:]]
+    cells = rows.split()  # tabs and newlines; no feature holds a blank
+    width = len(CATEGORIES) + 1
+    columns = [map(float, cells[index::width]) for index in range(1, width)]
+    return NaiveBayes(documents, dict(zip(cells[::width], zip(*columns, strict=True), strict=True)))
+
+
+def _number(weight: float) -> str:
+    return str(int(weight)) if weight.is_integer() else repr(weight)  # float() reads either back exactly
+
+
+@functools.cache
+def shipped_model() -> NaiveBayes:
+    """The model of the shipped tables, loaded once per container on the first classification."""
+    return load_tables(TABLES.read_text(encoding="utf-8"))
 
 
 def classify(title: str, description: str = "") -> str:
     """The category of an incident, from its title and description; "other" when unsure."""
-    return _MODEL.classify(f"{title}\n{description}")
+    return shipped_model().classify(f"{title}\n{description}")
