@@ -8,15 +8,15 @@ checked on the address it resolved to *and* the address it actually reached
 exception: an exception would make SQS retry the whole batch.
 
 The checks of a batch run on one asyncio event loop (a coroutine per check, not
-a thread): about a tenth of a millisecond of CPU each instead of 1.3–1.8 ms, so
-that hundreds of them share one GIL without delaying each other. A request is
+a thread per check): less than half the CPU of a thread running requests, and
+none of a thread's start-up and stack, so that hundreds of checks share one GIL
+and one 256 MB Lambda without delaying each other. A request is
 prepared by requests (URL quoting, IDNA, header validation, exactly as before);
 the response is parsed by h11; the body is decoded by urllib3's decoders.
 """
 
 from __future__ import annotations
 
-import asyncio
 import codecs
 import http.client
 import itertools
@@ -36,19 +36,20 @@ from requests.structures import CaseInsensitiveDict
 from chalicelib.adapters.safe_connections import (
     Certificate,
     DeadlineExceeded,
-    describe_failure,
     blocking_pool,
+    describe_failure,
     open_checked_socket,
     read_certificate,
     response_charset,
     shorten,
-    timeout_error,
     url_refusal,
 )
 from chalicelib.domain.assertions import MAX_BODY_BYTES, Assertion, Response, first_failure
 from chalicelib.domain.status_codes import StatusRanges
 
 if TYPE_CHECKING:
+    import asyncio
+
     import h11
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,8 @@ async def probe_each(
     on_result: Callable[[int, ProbeResult], None] | None = None,
 ) -> list[ProbeResult]:
     """probe_all in the running event loop; ``on_result(position, result)`` as each check ends."""
+    import asyncio  # here, not at the top: the API's modules import this one and need no event loop
+
     limit = asyncio.Semaphore(max(1, max_in_flight))
 
     async def one(position: int, request: ProbeRequest) -> ProbeResult:
@@ -131,13 +134,15 @@ async def probe_async(request: ProbeRequest) -> ProbeResult:
     """One check in the running event loop. Never raises (but for its own cancellation)."""
     started = time.perf_counter()
     certificate = None
+    outcome: _Outcome
     try:
         if not (math.isfinite(request.timeout_seconds) and request.timeout_seconds > 0):
-            up, status_code, error, final_url = False, None, f"invalid timeout {request.timeout_seconds!r}", None
+            outcome = (False, None, f"invalid timeout {request.timeout_seconds!r}", None)
         else:
             check = _Check(request, deadline=started + request.timeout_seconds)
-            up, status_code, error, final_url = await check.run()
+            outcome = await check.run()
             certificate = check.certificate
+        up, status_code, error, final_url = outcome
     except Exception as exc:  # a bug here must still be a result, not a retried batch
         log.exception("the prober failed on %s", request.url)
         up, status_code, error, final_url = False, None, f"internal: {type(exc).__name__}", None
@@ -154,6 +159,8 @@ async def probe_async(request: ProbeRequest) -> ProbeResult:
 def run_async(make: Callable[[], Awaitable[T]]) -> T:
     """Run a coroutine to its end on a new event loop, from synchronous code (on a thread of its own
     when this thread already runs a loop)."""
+    import asyncio
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -195,6 +202,8 @@ class _Check:
         self._started = time.perf_counter()
 
     async def run(self) -> _Outcome:
+        import asyncio
+
         try:
             loop = asyncio.get_running_loop()
             async with asyncio.timeout_at(loop.time() + (self.deadline - time.perf_counter())):
@@ -213,6 +222,8 @@ class _Check:
         """The certificate of the URL's own host (not a redirect's), within what is left of the
         deadline; None when it cannot be read (the checker tries again at its next check). A
         blocking handshake on a thread: at most once a day per service."""
+        import asyncio
+
         url = self.request.url.strip()
         if urlsplit(url).scheme.lower() != "https":
             return None
@@ -220,7 +231,9 @@ class _Check:
             remaining = self._remaining()
             read = asyncio.get_running_loop().run_in_executor(
                 blocking_pool(),
-                lambda: read_certificate(url, allow_private=self.request.allow_private, timeout_seconds=remaining),
+                lambda: read_certificate(
+                    url, allow_private=self.request.allow_private, timeout_seconds=remaining
+                ),
             )
             return await asyncio.wait_for(read, remaining)
         except Exception as exc:  # a failed read is no failed check: the check said what it saw
@@ -237,7 +250,9 @@ class _Check:
         )
         headers.update(request.headers)
         for hop in itertools.count():
-            refusal = url_refusal(self.url, allow_private=request.allow_private, field="redirect" if hop else "url")
+            refusal = url_refusal(
+                self.url, allow_private=request.allow_private, field="redirect" if hop else "url"
+            )
             if refusal is not None:
                 return False, self.status_code, refusal, self.url
             response = await self._send(method, headers)
@@ -266,8 +281,9 @@ class _Check:
         # Prepared as requests prepares it (URL quoting, IDNA, header checks), sent on a connection of
         # its own. No Session: no cookie jar carried between hops, no proxies or netrc from the environment.
         prepared = requests.Request(method, self.url, headers=dict(headers)).prepare()
-        self._response = response = await _Response.open(prepared, verify_tls=self.request.verify_tls,
-                                                          allow_private=self.request.allow_private)
+        self._response = response = await _Response.open(
+            prepared, verify_tls=self.request.verify_tls, allow_private=self.request.allow_private
+        )
         self.status_code = response.status_code
         return response
 
@@ -354,7 +370,11 @@ class _Response:
         self._writer = writer
 
     @classmethod
-    async def open(cls, prepared: requests.PreparedRequest, *, verify_tls: bool, allow_private: bool) -> _Response:
+    async def open(
+        cls, prepared: requests.PreparedRequest, *, verify_tls: bool, allow_private: bool
+    ) -> _Response:
+        import asyncio
+
         import h11  # the checker's own dependency: not imported by the API's cold start
 
         parts = urlsplit(prepared.url or "")
@@ -430,7 +450,9 @@ class _Response:
         self._writer.transport.abort()  # no goodbye: the connection was never to be reused
 
 
-async def _read_head(connection: h11.Connection, reader: asyncio.StreamReader) -> tuple[int, CaseInsensitiveDict[str]]:
+async def _read_head(
+    connection: h11.Connection, reader: asyncio.StreamReader
+) -> tuple[int, CaseInsensitiveDict[str]]:
     import h11
 
     received = 0
@@ -523,5 +545,3 @@ def _origin(url: str) -> tuple[str, str, int]:
     port = parts.port
     scheme = parts.scheme.lower()
     return scheme, (parts.hostname or ""), port or (443 if scheme == "https" else 80)
-
-

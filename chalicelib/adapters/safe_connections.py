@@ -138,7 +138,9 @@ async def open_checked_socket(host: str, port: int, *, allow_private: bool) -> s
     loop = asyncio.get_running_loop()
     host = host.strip("[]")
     if parse_address(host) is not None:  # a literal: nothing to look up, no thread
-        answers = socket.getaddrinfo(host, port, allowed_gai_family(), socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST)
+        answers = socket.getaddrinfo(
+            host, port, allowed_gai_family(), socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST
+        )
     else:  # socket.getaddrinfo is looked up at each call, so a test can stand in for DNS
         answers = await loop.run_in_executor(
             blocking_pool(), socket.getaddrinfo, host, port, allowed_gai_family(), socket.SOCK_STREAM
