@@ -46,7 +46,7 @@ from chalicelib.models.incidents import Incident
 from chalicelib.models.services import SCHEDULER_PARTITION, Service
 from chalicelib.settings import settings
 from chalicelib.usecases import certificates, incidents, maintenance
-from chalicelib.usecases.dynamo import condition_failed, transaction_connection
+from chalicelib.usecases.dynamo import condition_failed, one_client_per_connection, transaction_connection
 
 logger = Logger(service="vigil", child=True, level=settings.log_level)
 
@@ -92,6 +92,7 @@ def run_checks(
     now = time.time() if started_at is None else started_at
     if not jobs:
         return []
+    one_client_per_connection()  # services are read, and results recorded, on several threads
     return run_async(lambda: _run_checks(jobs, now=now, on_checked=on_checked))
 
 
