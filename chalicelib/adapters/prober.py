@@ -98,7 +98,7 @@ def probe(request: ProbeRequest) -> ProbeResult:
     return probe_all([request])[0]
 
 
-def probe_all(requests: Sequence[ProbeRequest], *, max_workers: int = 256) -> list[ProbeResult]:
+def probe_all(requests: Sequence[ProbeRequest], *, max_workers: int = 512) -> list[ProbeResult]:
     """Check every URL at once; results in the order of the requests. Takes about as long as the slowest.
 
     Up to ``max_workers`` checks are in flight at a time, each bounded by its own deadline, so nothing,
@@ -112,7 +112,7 @@ def probe_all(requests: Sequence[ProbeRequest], *, max_workers: int = 256) -> li
 async def probe_each(
     requests: Sequence[ProbeRequest],
     *,
-    max_in_flight: int = 256,
+    max_in_flight: int = 512,
     on_result: Callable[[int, ProbeResult], None] | None = None,
 ) -> list[ProbeResult]:
     """probe_all in the running event loop; ``on_result(position, result)`` as each check ends."""
