@@ -17,6 +17,7 @@ the response is parsed by h11; the body is decoded by urllib3's decoders.
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import http.client
 import itertools
@@ -25,6 +26,7 @@ import math
 import ssl
 import threading
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
@@ -48,8 +50,6 @@ from chalicelib.domain.assertions import MAX_BODY_BYTES, Assertion, Response, fi
 from chalicelib.domain.status_codes import StatusRanges
 
 if TYPE_CHECKING:
-    import asyncio
-
     import h11
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ BODY_CAP_BYTES = MAX_BODY_BYTES  # 1 MiB, for keyword and JSON checks
 
 DEFAULT_EXPECTED_STATUS = StatusRanges.parse("200-399")
 
-_CHUNK_BYTES = 16 * 1024
+_BUFFERED_BYTES = 256 * 1024
 _MAX_HEADER_BYTES = 256 * 1024  # http.client allows 100 lines of 64 KiB; h11's default is 16 KiB
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CREDENTIAL_HEADERS = ("Authorization", "Proxy-Authorization", "Cookie")
@@ -116,8 +116,6 @@ async def probe_each(
     on_result: Callable[[int, ProbeResult], None] | None = None,
 ) -> list[ProbeResult]:
     """probe_all in the running event loop; ``on_result(position, result)`` as each check ends."""
-    import asyncio  # here, not at the top: the API's modules import this one and need no event loop
-
     limit = asyncio.Semaphore(max(1, max_in_flight))
 
     async def one(position: int, request: ProbeRequest) -> ProbeResult:
@@ -159,8 +157,6 @@ async def probe_async(request: ProbeRequest) -> ProbeResult:
 def run_async(make: Callable[[], Awaitable[T]]) -> T:
     """Run a coroutine to its end on a new event loop, from synchronous code (on a thread of its own
     when this thread already runs a loop)."""
-    import asyncio
-
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -202,8 +198,6 @@ class _Check:
         self._started = time.perf_counter()
 
     async def run(self) -> _Outcome:
-        import asyncio
-
         try:
             loop = asyncio.get_running_loop()
             async with asyncio.timeout_at(loop.time() + (self.deadline - time.perf_counter())):
@@ -222,8 +216,6 @@ class _Check:
         """The certificate of the URL's own host (not a redirect's), within what is left of the
         deadline; None when it cannot be read (the checker tries again at its next check). A
         blocking handshake on a thread: at most once a day per service."""
-        import asyncio
-
         url = self.request.url.strip()
         if urlsplit(url).scheme.lower() != "https":
             return None
@@ -360,21 +352,17 @@ class _Response:
         status_code: int,
         headers: CaseInsensitiveDict[str],
         connection: h11.Connection,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
+        wire: _Wire,
     ) -> None:
         self.status_code = status_code
         self.headers = headers
         self._connection = connection
-        self._reader = reader
-        self._writer = writer
+        self._wire = wire
 
     @classmethod
     async def open(
         cls, prepared: requests.PreparedRequest, *, verify_tls: bool, allow_private: bool
     ) -> _Response:
-        import asyncio
-
         import h11  # the checker's own dependency: not imported by the API's cold start
 
         parts = urlsplit(prepared.url or "")
@@ -386,11 +374,9 @@ class _Response:
         sock = await open_checked_socket(host, port, allow_private=allow_private)
         try:
             context = _tls_context(verify_tls) if scheme == "https" else None
-            reader, writer = await asyncio.open_connection(
-                sock=sock,
-                ssl=context,
-                server_hostname=host if context is not None else None,
-                limit=_CHUNK_BYTES * 4,
+            wire = _Wire()
+            await asyncio.get_running_loop().create_connection(
+                lambda: wire, sock=sock, ssl=context, server_hostname=host if context is not None else None
             )
         except BaseException:
             sock.close()
@@ -403,12 +389,12 @@ class _Response:
             # http.client writes it, so header values are sent exactly as before.
             connection.send(h11.Request(method=method, target="/", headers=[("Host", "probe")]))
             connection.send(h11.EndOfMessage())
-            writer.write(_request_bytes(method, target, _host_header(host, port, default_port), prepared))
-            status_code, headers = await _read_head(connection, reader)
+            wire.write(_request_bytes(method, target, _host_header(host, port, default_port), prepared))
+            status_code, headers = await _read_head(connection, wire)
         except BaseException:
-            writer.transport.abort()
+            wire.close()
             raise
-        return cls(status_code, headers, connection, reader, writer)
+        return cls(status_code, headers, connection, wire)
 
     async def iter_content(self) -> AsyncIterator[bytes]:
         """The decoded body, chunk by chunk; cut short or undecodable: http.client's and urllib3's errors."""
@@ -437,7 +423,7 @@ class _Response:
             except h11.RemoteProtocolError as exc:
                 raise http.client.IncompleteRead(b"") from exc
             if event is h11.NEED_DATA:
-                self._connection.receive_data(await self._reader.read(_CHUNK_BYTES))
+                self._connection.receive_data(await self._wire.read())
             elif isinstance(event, h11.Data):
                 if chunk := decoded(bytes(event.data)):
                     yield chunk
@@ -447,12 +433,83 @@ class _Response:
                 return
 
     def close(self) -> None:
-        self._writer.transport.abort()  # no goodbye: the connection was never to be reused
+        self._wire.close()
 
 
-async def _read_head(
-    connection: h11.Connection, reader: asyncio.StreamReader
-) -> tuple[int, CaseInsensitiveDict[str]]:
+class _Wire(asyncio.Protocol):
+    """One connection's bytes as they arrive (an asyncio protocol: lighter than a stream reader and
+    writer), reading paused while more than _BUFFERED_BYTES wait to be read."""
+
+    def __init__(self) -> None:
+        self._chunks: deque[bytes] = deque()
+        self._buffered = 0
+        self._ended = False
+        self._error: BaseException | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        self._transport: asyncio.Transport | None = None
+        self._paused = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self._chunks.append(data)
+        self._buffered += len(data)
+        if self._buffered > _BUFFERED_BYTES and self._transport is not None and not self._paused:
+            self._transport.pause_reading()
+            self._paused = True
+        self._wake()
+
+    def eof_received(self) -> bool:
+        self._ended = True
+        self._wake()
+        return False  # close the transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._ended = True
+        self._error = exc
+        self._wake()
+
+    def pause_writing(self) -> None:
+        pass  # a request is a few hundred bytes
+
+    def resume_writing(self) -> None:
+        pass
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    def write(self, data: bytes) -> None:
+        assert self._transport is not None
+        self._transport.write(data)
+
+    async def read(self) -> bytes:
+        """The next bytes received; b"" at the end; the connection's error when it broke."""
+        while not self._chunks:
+            if self._error is not None:
+                raise self._error
+            if self._ended:
+                return b""
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        data = self._chunks.popleft()
+        self._buffered -= len(data)
+        if self._paused and self._buffered <= _BUFFERED_BYTES and self._transport is not None:
+            self._transport.resume_reading()
+            self._paused = False
+        return data
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.abort()  # no goodbye: the connection was never to be reused
+
+
+async def _read_head(connection: h11.Connection, wire: _Wire) -> tuple[int, CaseInsensitiveDict[str]]:
     import h11
 
     received = 0
@@ -462,17 +519,20 @@ async def _read_head(
         except h11.RemoteProtocolError as exc:
             raise _bad_head(received) from exc
         if event is h11.NEED_DATA:
-            data = await reader.read(_CHUNK_BYTES)
+            data = await wire.read()
             received += len(data)
             connection.receive_data(data)
         elif isinstance(event, h11.Response):
             headers: CaseInsensitiveDict[str] = CaseInsensitiveDict()
-            for name, value in event.headers.raw_items():  # as urllib3 and requests merge them
-                text_name, text_value = name.decode("latin-1"), value.decode("latin-1")
-                if text_name in headers:
-                    headers[text_name] = headers[text_name] + ", " + text_value
+            first_names: dict[str, str] = {}
+            for raw_name, raw_value in event.headers.raw_items():  # merged as urllib3 and requests do
+                name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
+                first = first_names.get(name.lower())
+                if first is None:
+                    first_names[name.lower()] = name
+                    headers[name] = value
                 else:
-                    headers[text_name] = text_value
+                    headers[first] = headers[first] + ", " + value
             return event.status_code, headers
         elif not isinstance(event, h11.InformationalResponse):  # a 1xx: the answer follows
             raise _bad_head(received)
