@@ -109,23 +109,15 @@ def probe_all(requests: Sequence[ProbeRequest], *, max_workers: int = 512) -> li
     return run_async(lambda: probe_each(requests, max_in_flight=max_workers))
 
 
-async def probe_each(
-    requests: Sequence[ProbeRequest],
-    *,
-    max_in_flight: int = 512,
-    on_result: Callable[[int, ProbeResult], None] | None = None,
-) -> list[ProbeResult]:
-    """probe_all in the running event loop; ``on_result(position, result)`` as each check ends."""
+async def probe_each(requests: Sequence[ProbeRequest], *, max_in_flight: int = 512) -> list[ProbeResult]:
+    """probe_all in the running event loop."""
     limit = asyncio.Semaphore(max(1, max_in_flight))
 
-    async def one(position: int, request: ProbeRequest) -> ProbeResult:
+    async def one(request: ProbeRequest) -> ProbeResult:
         async with limit:
-            result = await probe_async(request)
-        if on_result is not None:
-            on_result(position, result)
-        return result
+            return await probe_async(request)
 
-    return list(await asyncio.gather(*(one(i, request) for i, request in enumerate(requests))))
+    return list(await asyncio.gather(*(one(request) for request in requests)))
 
 
 async def probe_async(request: ProbeRequest) -> ProbeResult:
