@@ -62,14 +62,9 @@ class CheckedJob:
     certificate: Certificate | None = None  # read this check (https, at most once a day)
 
 
-def load_services(jobs: Sequence[ProbeJob]) -> dict[tuple[str, str], Service]:
+def _load(keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Service]:
     """Eventually consistent (half the read cost): enough for the config and to see that a check
     changes nothing; any state change is decided on a strongly consistent read."""
-    keys = {(job.org_id, job.service_id) for job in jobs if job.org_id != SCHEDULER_PARTITION}
-    return _load(list(keys))
-
-
-def _load(keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Service]:
     if not keys:
         return {}
     return {(s.org_id, s.service_id): s for s in Service.batch_get(list(keys), consistent_read=False)}
@@ -125,10 +120,10 @@ async def _run_checks(
     keys = [key for key in positions if key[0] != SCHEDULER_PARTITION]
     slices = [keys[first : first + LOAD_SLICE] for first in range(0, len(keys), LOAD_SLICE)]
     with ThreadPoolExecutor(max_workers=max(1, min(LOADERS, len(slices)))) as loaders:
-        loads = [_slice_loaded(loop.run_in_executor(loaders, _load, keys), keys) for keys in slices]
+        loads = [_slice_loaded(loop.run_in_executor(loaders, _load, part), part) for part in slices]
         for loaded in asyncio.as_completed(loads):
-            keys, services = await loaded
-            for key in keys:
+            part, services = await loaded
+            for key in part:
                 service = services.get(key)
                 for position in positions[key]:
                     job = jobs[position]
