@@ -114,7 +114,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         allow_private_targets=_flag(env.get("VIGIL_ALLOW_PRIVATE_TARGETS")),
         dispatch_horizon_seconds=_int(env, "VIGIL_DISPATCH_HORIZON_SECONDS", 60),
         jobs_per_message=_int(env, "VIGIL_JOBS_PER_MESSAGE", 25),
-        probe_concurrency=_int(env, "VIGIL_PROBE_CONCURRENCY", 128),
+        probe_concurrency=_int(env, "VIGIL_PROBE_CONCURRENCY", 512),
         check_retention_seconds=_int(env, "VIGIL_CHECK_RETENTION_DAYS", 30) * 86400,
         # Chalice needs a literal ARN when the module loads; the local stack sets the real one, and
         # `make package` replaces this placeholder with the table's StreamArn (infra/template.yaml).

@@ -129,6 +129,65 @@ def refuse_forbidden_peer(sock: socket.socket, *, allow_private: bool) -> None:
         raise BlockedAddress(peer)
 
 
+async def open_checked_socket(host: str, port: int, *, allow_private: bool) -> socket.socket:
+    """The asynchronous ``_open_socket`` (the prober's): resolve on a thread of the resolver pool, skip
+    forbidden addresses (no packet is ever sent to them), connect without blocking, check the peer
+    reached. Raises socket.gaierror, BlockedAddress or the last connect's OSError."""
+    import asyncio  # only the prober opens sockets this way: not part of the API's cold start
+
+    loop = asyncio.get_running_loop()
+    host = host.strip("[]")
+    if parse_address(host) is not None:  # a literal: nothing to look up, no thread
+        answers = socket.getaddrinfo(
+            host, port, allowed_gai_family(), socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST
+        )
+    else:  # socket.getaddrinfo is looked up at each call, so a test can stand in for DNS
+        answers = await loop.run_in_executor(
+            blocking_pool(), socket.getaddrinfo, host, port, allowed_gai_family(), socket.SOCK_STREAM
+        )
+    blocked: IPAddress | None = None
+    last_error: OSError | None = None
+    for family, kind, proto, _, sockaddr in answers:
+        address = ipaddress.ip_address(sockaddr[0])
+        if not allow_private and is_forbidden_address(address):
+            blocked = blocked or address
+            continue
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.setblocking(False)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as urllib3 does
+            await loop.sock_connect(sock, sockaddr)
+        except OSError as exc:
+            sock.close()
+            last_error = exc
+            continue
+        except BaseException:  # cancelled by the check's deadline
+            sock.close()
+            raise
+        refuse_forbidden_peer(sock, allow_private=allow_private)
+        return sock
+    if last_error is None:
+        assert blocked is not None  # getaddrinfo answers at least one address or raises
+        raise BlockedAddress(blocked)
+    raise last_error
+
+
+_RESOLVER_THREADS = 32
+_resolver: Any = None
+
+
+def blocking_pool() -> Any:
+    """Threads for the prober's blocking calls (DNS lookups, the daily certificate read), shared by
+    every batch of the process. Not an event loop's default executor, which the loop waits for when
+    it ends: a lookup that hangs past its check's deadline holds no batch."""
+    global _resolver
+    if _resolver is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _resolver = ThreadPoolExecutor(max_workers=_RESOLVER_THREADS, thread_name_prefix="probe-dns")
+    return _resolver
+
+
 class _CheckedHTTPConnection(HTTPConnection):
     allow_private: ClassVar[bool] = False
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -39,7 +40,8 @@ def run_probe_batch(event: SQSEvent) -> dict[str, Any]:
 
 
 def probe_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Probe every job of every message at once, then record message by message.
+    """Probe every job of every message at once, recording each job as soon as its probe is done
+    (on a few threads, while the other probes run), then report message by message.
 
     A message whose jobs cannot be recorded is reported in ``batchItemFailures`` and comes back
     alone; what its neighbours recorded stays recorded (and would be skipped if seen again).
@@ -51,20 +53,56 @@ def probe_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
         except (ValueError, KeyError, TypeError):
             logger.warning("malformed probe message", extra={"message_id": raw.get("messageId")})
     all_jobs = [job for jobs in jobs_by_message.values() for job in jobs]
-    checked = checker.run_checks(all_jobs)
-    by_job = {(c.job.org_id, c.job.service_id, c.job.scheduled_at): c for c in checked}
+    with ThreadPoolExecutor(max_workers=RECORDERS, thread_name_prefix="record") as recorders:
+        recorded = _Recorder(recorders)
+        checker.run_checks(all_jobs, on_checked=recorded.submit)
 
-    def record_message(record: SQSRecord) -> None:
-        jobs = jobs_by_message.get(record.message_id)
-        if jobs is None:
-            raise ValueError("malformed probe message")
-        for job in jobs:
-            checker.record(by_job[(job.org_id, job.service_id, job.scheduled_at)])
+        def record_message(record: SQSRecord) -> None:
+            jobs = jobs_by_message.get(record.message_id)
+            if jobs is None:
+                raise ValueError("malformed probe message")
+            for job in jobs:
+                recorded.wait(job)  # raises what recording it raised
 
-    response = process_partial_response(
-        event=event,
-        record_handler=record_message,
-        processor=BatchProcessor(event_type=EventType.SQS),
-        context=context,
-    )
+        response = process_partial_response(
+            event=event,
+            record_handler=record_message,
+            processor=BatchProcessor(event_type=EventType.SQS),
+            context=context,
+        )
     return dict(response)
+
+
+# Threads recording results while probes run: each record is a write or two of a few milliseconds.
+RECORDERS = 8
+
+_JobKey = tuple[str, str, int]
+
+
+class _Recorder:
+    """checker.record for each checked job, on the pool; one service's jobs one after the other, in
+    the order they were checked (a transition is decided on what the previous one wrote)."""
+
+    def __init__(self, pool: ThreadPoolExecutor) -> None:
+        self._pool = pool
+        self._jobs: dict[_JobKey, Future[None]] = {}
+        self._last_of_service: dict[tuple[str, str], Future[None]] = {}
+
+    def submit(self, checked: checker.CheckedJob) -> None:
+        job = checked.job
+        key = (job.org_id, job.service_id, job.scheduled_at)
+        if key in self._jobs:
+            return  # the same job in two messages: recorded once (a second time would change nothing)
+        before = self._last_of_service.get((job.org_id, job.service_id))
+        self._jobs[key] = self._last_of_service[(job.org_id, job.service_id)] = self._pool.submit(
+            _record_after, before, checked
+        )
+
+    def wait(self, job: ProbeJob) -> None:
+        self._jobs[(job.org_id, job.service_id, job.scheduled_at)].result()
+
+
+def _record_after(before: Future[None] | None, checked: checker.CheckedJob) -> None:
+    if before is not None:
+        wait([before])  # submitted earlier, so running or done already: this cannot deadlock
+    checker.record(checked)

@@ -14,7 +14,7 @@ A steady-state check (nothing changed) is therefore exactly one write.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.probe_queue import ProbeJob
-from chalicelib.adapters.prober import ProbeRequest, ProbeResult, probe_all
+from chalicelib.adapters.prober import ProbeRequest, ProbeResult, probe_async, run_async
 from chalicelib.adapters.safe_connections import Certificate
 from chalicelib.domain import transitions
 from chalicelib.domain.assertions import check_assertions
@@ -46,7 +46,7 @@ from chalicelib.models.incidents import Incident
 from chalicelib.models.services import SCHEDULER_PARTITION, Service
 from chalicelib.settings import settings
 from chalicelib.usecases import maintenance
-from chalicelib.usecases.dynamo import condition_failed, transaction_connection
+from chalicelib.usecases.dynamo import condition_failed, one_client_per_connection, transaction_connection
 
 logger = Logger(service="vigil", child=True, level=settings.log_level)
 
@@ -62,38 +62,89 @@ class CheckedJob:
     certificate: Certificate | None = None  # read this check (https, at most once a day)
 
 
-def load_services(jobs: Sequence[ProbeJob]) -> dict[tuple[str, str], Service]:
+def _load(keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Service]:
     """Eventually consistent (half the read cost): enough for the config and to see that a check
     changes nothing; any state change is decided on a strongly consistent read."""
-    keys = {(job.org_id, job.service_id) for job in jobs if job.org_id != SCHEDULER_PARTITION}
     if not keys:
         return {}
     return {(s.org_id, s.service_id): s for s in Service.batch_get(list(keys), consistent_read=False)}
 
 
-def run_checks(jobs: Sequence[ProbeJob], *, started_at: float | None = None) -> list[CheckedJob]:
-    """Probe every job of the batch at once (each with its own timeout) and make its record."""
-    services = load_services(jobs)
+# Services are read in slices, a few at once, and each slice's probes start as soon as it arrives.
+LOAD_SLICE = 25
+LOADERS = 4
+
+
+def run_checks(
+    jobs: Sequence[ProbeJob],
+    *,
+    started_at: float | None = None,
+    on_checked: Callable[[CheckedJob], None] | None = None,
+) -> list[CheckedJob]:
+    """Probe every job of the batch at once (each with its own timeout) and make its record; in the
+    order of the jobs. ``on_checked`` is called (on this thread) with each job as soon as its check
+    is done, so that it can be recorded while the other probes run."""
     now = time.time() if started_at is None else started_at
-    to_probe: list[tuple[int, ProbeRequest]] = []
-    checked: list[CheckedJob | None] = []
-    for job in jobs:
-        service = services.get((job.org_id, job.service_id))
-        if service is None or not service.enabled:
-            checked.append(CheckedJob(job, None))
-        elif is_missed(job.scheduled_at, now, int(service.interval_seconds)):
-            checked.append(
-                CheckedJob(job, CheckRecord(job.scheduled_at, "missed", None, None, "ran too late"))
-            )
-        else:
-            to_probe.append((len(checked), _probe_request(service, now=now)))
-            checked.append(None)
-    results = probe_all([request for _, request in to_probe], max_workers=settings.probe_concurrency)
-    for (position, _), result in zip(to_probe, results, strict=True):
+    if not jobs:
+        return []
+    one_client_per_connection()  # services are read, and results recorded, on several threads
+    return run_async(lambda: _run_checks(jobs, now=now, on_checked=on_checked))
+
+
+async def _run_checks(
+    jobs: Sequence[ProbeJob], *, now: float, on_checked: Callable[[CheckedJob], None] | None
+) -> list[CheckedJob]:
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    checked: list[CheckedJob | None] = [None] * len(jobs)
+    positions: dict[tuple[str, str], list[int]] = {}
+    for position, job in enumerate(jobs):
+        positions.setdefault((job.org_id, job.service_id), []).append(position)
+
+    def done(position: int, checked_job: CheckedJob) -> None:
+        checked[position] = checked_job
+        if on_checked is not None:
+            on_checked(checked_job)
+
+    limit = asyncio.Semaphore(max(1, settings.probe_concurrency))
+
+    async def check(position: int, service: Service) -> None:
         job = jobs[position]
-        service = services[(job.org_id, job.service_id)]
-        checked[position] = CheckedJob(job, _record(job, result), service, result.certificate)
+        async with limit:
+            result = await probe_async(_probe_request(service, now=now))
+        done(position, CheckedJob(job, _record(job, result), service, result.certificate))
+
+    probes: list[asyncio.Task[None]] = []
+    loop = asyncio.get_running_loop()
+    keys = [key for key in positions if key[0] != SCHEDULER_PARTITION]
+    slices = [keys[first : first + LOAD_SLICE] for first in range(0, len(keys), LOAD_SLICE)]
+    with ThreadPoolExecutor(max_workers=max(1, min(LOADERS, len(slices)))) as loaders:
+        loads = [_slice_loaded(loop.run_in_executor(loaders, _load, part), part) for part in slices]
+        for loaded in asyncio.as_completed(loads):
+            part, services = await loaded
+            for key in part:
+                service = services.get(key)
+                for position in positions[key]:
+                    job = jobs[position]
+                    if service is None or not service.enabled:
+                        done(position, CheckedJob(job, None))
+                    elif is_missed(job.scheduled_at, now, int(service.interval_seconds)):
+                        missed = CheckRecord(job.scheduled_at, "missed", None, None, "ran too late")
+                        done(position, CheckedJob(job, missed))
+                    else:
+                        probes.append(asyncio.create_task(check(position, service)))
+    for position, job in enumerate(jobs):
+        if job.org_id == SCHEDULER_PARTITION:
+            done(position, CheckedJob(job, None))
+    await asyncio.gather(*probes)
     return [c for c in checked if c is not None]
+
+
+async def _slice_loaded(
+    loading: Awaitable[dict[tuple[str, str], Service]], keys: list[tuple[str, str]]
+) -> tuple[list[tuple[str, str]], dict[tuple[str, str], Service]]:
+    return keys, await loading
 
 
 def _probe_request(service: Service, *, now: float) -> ProbeRequest:
