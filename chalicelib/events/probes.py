@@ -39,7 +39,8 @@ def run_probe_batch(event: SQSEvent) -> dict[str, Any]:
 
 
 def probe_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Probe every job of every message at once, then record message by message.
+    """Probe every job of every message at once, then record message by message (a message's
+    results in one write per result shard).
 
     A message whose jobs cannot be recorded is reported in ``batchItemFailures`` and comes back
     alone; what its neighbours recorded stays recorded (and would be skipped if seen again).
@@ -58,8 +59,7 @@ def probe_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
         jobs = jobs_by_message.get(record.message_id)
         if jobs is None:
             raise ValueError("malformed probe message")
-        for job in jobs:
-            checker.record(by_job[(job.org_id, job.service_id, job.scheduled_at)])
+        checker.record_all([by_job[(job.org_id, job.service_id, job.scheduled_at)] for job in jobs])
 
     response = process_partial_response(
         event=event,
