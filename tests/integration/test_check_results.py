@@ -3,6 +3,7 @@ the guarantees that stay (one result under redelivery, the last hour readable at
 not grow with history)."""
 
 import time
+from datetime import datetime
 
 import pytest
 
@@ -42,9 +43,14 @@ def send(*jobs):
 
 
 def listed(api, org_id, owner, service_id):
+    """The checks listed, as epoch seconds."""
     reply = api.get(f"/v1/orgs/{org_id}/services/{service_id}/checks?hours=1", token=owner.access_token)
     assert reply.status == 200, reply.body
-    return reply.body["items"]
+    return [iso_seconds(c["checked_at"]) for c in reply.body["items"]]
+
+
+def iso_seconds(text):
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
 
 
 def fold_hour(hour):
@@ -67,7 +73,7 @@ def test_a_redelivered_message_records_one_result_listed_at_once_and_folded_once
     probe_batch(event, None)
     probe_batch(event, None)  # SQS at-least-once: the same message again
 
-    assert [c["checked_at"] for c in listed(api, org_id, owner, service["id"])] == [at]
+    assert listed(api, org_id, owner, service["id"]) == [at]
     metrics = api.get(f"/v1/orgs/{org_id}/services/{service['id']}/metrics?days=1", token=owner.access_token)
     assert metrics.body["total_checks"] == 1
 
@@ -76,7 +82,7 @@ def test_a_redelivered_message_records_one_result_listed_at_once_and_folded_once
     bucket = HourBucket.get(service_key(org_id, service["id"]), at - at % HOUR)
     assert bucket.total_checks == 1
     assert len(bucket.checks) == 1
-    assert [c["checked_at"] for c in listed(api, org_id, owner, service["id"])] == [at]
+    assert listed(api, org_id, owner, service["id"]) == [at]
 
 
 def test_one_job_in_two_messages_is_one_result(api, monitored_org, target, probe_queue, fold_state):
@@ -90,7 +96,7 @@ def test_one_job_in_two_messages_is_one_result(api, monitored_org, target, probe
     send(ProbeJob(org_id, other["id"], at), ProbeJob(org_id, service["id"], at))
     probe_queue.run_checker()
 
-    assert [c["checked_at"] for c in listed(api, org_id, owner, service["id"])] == [at]
+    assert listed(api, org_id, owner, service["id"]) == [at]
     fold_hour(at - at % HOUR)
     assert HourBucket.get(service_key(org_id, service["id"]), at - at % HOUR).total_checks == 1
 
@@ -130,8 +136,8 @@ def test_a_checks_read_does_not_grow_with_history(api, monitored_org, target, fo
 
     record(now - 60)
     before = read()
-    for hours_ago in range(2, 50):  # two days more, folded into buckets as the fold would have
+    for hours_ago in range(2, 8):  # hours more, folded into buckets as the fold would have
         record(now - hours_ago * HOUR)
-    for hours_ago in range(49, 1, -1):
+    for hours_ago in range(7, 1, -1):
         fold_hour(now - now % HOUR - hours_ago * HOUR)
     assert read() == before
