@@ -89,8 +89,9 @@ def fold_complete_hours(*, now: int) -> int:
 
 def fold_results(hour: int) -> list[str]:
     """Move the hour's probe results from every result shard into the services' hour buckets: one
-    Query per shard, one UpdateItem per service (results already in a bucket are not added again).
-    Returns the service keys written."""
+    Query per shard, one BatchGet of the services (a deleted one's results are dropped), one
+    UpdateItem per service (results already in a bucket are not added again). Returns the service
+    keys written."""
     by_service: dict[str, dict[int, CheckRecord]] = {}
     low, high = slot_range(hour, hour + HOUR)
     for shard in range(60 * settings.result_shards_per_second):
@@ -98,10 +99,16 @@ def fold_results(hour: int) -> list[str]:
             for key, packed in item.results.items():
                 record = unpack(packed, hour=hour)
                 by_service.setdefault(key, {})[record.checked_at] = record
+    keys = [tuple(key.partition("#")[::2]) for key in by_service]
+    existing = {  # a service deleted since keeps no history
+        service_key(s.org_id, s.service_id)
+        for s in Service.batch_get(keys, attributes_to_get=["org_id", "service_id"])
+    }
     for key, records in by_service.items():
-        org_id, _, service_id = key.partition("#")
-        checker.store_checks(org_id, service_id, list(records.values()))
-    return list(by_service)
+        if key in existing:
+            org_id, _, service_id = key.partition("#")
+            checker.store_checks(org_id, service_id, list(records.values()))
+    return [key for key in by_service if key in existing]
 
 
 def slot_range(since: int, before: int) -> tuple[str, str]:

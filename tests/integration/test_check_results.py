@@ -141,3 +141,17 @@ def test_a_checks_read_does_not_grow_with_history(api, monitored_org, target, fo
     for hours_ago in range(7, 1, -1):
         fold_hour(now - now % HOUR - hours_ago * HOUR)
     assert read() == before
+
+
+def test_a_deleted_services_results_are_not_folded_back(api, monitored_org, target, fold_state):
+    org_id, owner = monitored_org
+    service = create(api, org_id, owner, target, enabled=False)
+    kept = create(api, org_id, owner, target, enabled=False)
+    at = int(time.time())
+    checker.store_results(
+        [(ProbeJob(org_id, s["id"], at), CheckRecord(at, "up", 40, 200, None)) for s in (service, kept)]
+    )
+    assert api.delete(f"/v1/orgs/{org_id}/services/{service['id']}", token=owner.access_token).status == 204
+    fold_hour(at - at % HOUR)
+    assert list(HourBucket.query(service_key(org_id, service["id"]))) == []
+    assert HourBucket.get(service_key(org_id, kept["id"]), at - at % HOUR).total_checks == 1
