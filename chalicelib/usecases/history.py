@@ -67,6 +67,8 @@ def fold_complete_hours(*, now: int) -> int:
     state = SchedulerState.get_or_new()
     previous = int(state.folded_through or 0)
     first = max(previous + HOUR, last_complete - (FOLD_CATCH_UP_HOURS - 1) * HOUR)
+    if not previous:  # a new deployment: no results are older than its first fold
+        first = last_complete
     folded = 0
     for hour in range(first, last_complete + 1, HOUR):
         # The index is eventually consistent: the buckets just written are folded by their keys.
