@@ -40,7 +40,7 @@ from chalicelib.models.checks import (
 from chalicelib.models.services import SCHEDULER_PARTITION, SchedulerState, Service
 from chalicelib.security.cursors import decode_cursor, encode_cursor
 from chalicelib.settings import settings
-from chalicelib.usecases import checker, maintenance
+from chalicelib.usecases import maintenance
 from chalicelib.usecases.dynamo import condition_failed
 from chalicelib.usecases.pagination import Page
 
@@ -101,6 +101,8 @@ def fold_results(hour: int) -> list[str]:
             for key, packed in item.results.items():
                 record = unpack(packed, hour=hour)
                 by_service.setdefault(key, {})[record.checked_at] = record
+    from chalicelib.usecases import checker  # the fold's Lambda only: the API reads history without it
+
     keys = [tuple(key.partition("#")[::2]) for key in by_service]
     existing = {  # a service deleted since keeps no history
         service_key(s.org_id, s.service_id)
