@@ -24,6 +24,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.condition import size
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.probe_queue import ProbeJob
@@ -179,9 +180,11 @@ def store_check(job: ProbeJob, record: CheckRecord) -> bool:
 
 
 def store_checks(org_id: str, service_id: str, records: Sequence[CheckRecord]) -> int:
-    """Append the checks of one hour to the service's bucket in one UpdateItem, conditioned on none
-    of their scheduled seconds being recorded yet; when some are, only the others are added.
-    Returns how many were added."""
+    """Append the checks of one hour to the service's bucket in one UpdateItem, none of whose
+    scheduled seconds (``s``) is recorded there yet; returns how many were added.
+
+    Written on a new bucket, or else on the seconds read from it, conditioned on their count not
+    having changed since, so the condition stays small however many checks an hour holds."""
     if not records:
         return 0
     hour = hour_of(records[0].checked_at)
@@ -189,19 +192,17 @@ def store_checks(org_id: str, service_id: str, records: Sequence[CheckRecord]) -
         raise ValueError("the checks of one hour bucket only")
     bucket = HourBucket(service_key(org_id, service_id), hour)
     pending = _one_per_second(records)
+    condition = HourBucket.seconds.does_not_exist()
     for _ in range(MAX_STORE_ATTEMPTS):
         if not pending:
             return 0
-        seconds = {r.checked_at - hour for r in pending}
-        condition = HourBucket.seconds.does_not_exist()
-        absent = None
-        for second in sorted(seconds):
-            clause = ~HourBucket.seconds.contains(second)
-            absent = clause if absent is None else absent & clause
         try:
             bucket.update(
-                actions=[HourBucket.seconds.add(seconds), *bucket_actions(pending)],
-                condition=condition | absent,
+                actions=[
+                    HourBucket.seconds.add({r.checked_at - hour for r in pending}),
+                    *bucket_actions(pending),
+                ],
+                condition=condition,
             )
             return len(pending)
         except UpdateError as exc:
@@ -210,9 +211,11 @@ def store_checks(org_id: str, service_id: str, records: Sequence[CheckRecord]) -
         try:
             stored = HourBucket.get(bucket.service_key, hour, consistent_read=True, attributes_to_get=["s"])
         except HourBucket.DoesNotExist:
+            condition = HourBucket.seconds.does_not_exist()
             continue
-        recorded = {int(s) for s in (stored.seconds or set())}
+        recorded = {int(second) for second in (stored.seconds or set())}
         pending = [r for r in pending if r.checked_at - hour not in recorded]  # redelivered, or folded
+        condition = size(HourBucket.seconds) == len(recorded)
     raise RuntimeError(f"could not store the checks of {bucket.service_key} at {hour}")
 
 

@@ -155,3 +155,19 @@ def test_a_deleted_services_results_are_not_folded_back(api, monitored_org, targ
     fold_hour(at - at % HOUR)
     assert list(HourBucket.query(service_key(org_id, service["id"]))) == []
     assert HourBucket.get(service_key(org_id, kept["id"]), at - at % HOUR).total_checks == 1
+
+
+def test_an_hour_of_checks_every_10_seconds_is_stored_once_in_one_write(api, monitored_org, target):
+    org_id, owner = monitored_org
+    service = create(api, org_id, owner, target, enabled=False)
+    now = int(time.time())
+    hour = now - now % HOUR - 2 * HOUR
+    records = [CheckRecord(hour + s, "up", 30, 200, None) for s in range(0, HOUR, 10)]
+    with metered() as meter:
+        assert checker.store_checks(org_id, service["id"], records) == 360
+    assert meter.calls["dynamodb.UpdateItem"] == 1
+    # Half of them again with the other half of the next ones: only the new ones are added.
+    again = records[180:] + [CheckRecord(hour + s, "down", 30, 500, "boom") for s in range(5, HOUR, 10)]
+    assert checker.store_checks(org_id, service["id"], again) == 360
+    bucket = HourBucket.get(service_key(org_id, service["id"]), hour)
+    assert (bucket.total_checks, bucket.failed_checks, len(bucket.checks)) == (720, 360, 720)
