@@ -40,6 +40,8 @@ ROUNDS = 2
 SECONDS_SPREAD = 20  # 25 services due each second, all of one result shard: full 25-job messages
 MESSAGES_PER_INVOCATION = 4  # the checker's batch size
 TARGET = 0.25  # $ per million checks, all-in
+SLOWEST_PROBE_SECONDS = 0.5
+MODELED_BATCH_RATIO = 1.25  # whole batch / slowest probe: the checker's target (issue 14)
 HOUR = 3600
 
 
@@ -121,9 +123,17 @@ def main() -> dict[str, float]:
                 for s in created
             ]
 
-        drain()  # the first checks: pending -> up
         now = int(time.time())
         hour_start = now - now % HOUR + HOUR  # a fresh hour
+        drain()  # the first checks: pending -> up
+        # A minute of checks before the measured ones: any service still pending (a first check
+        # that a loaded machine answered late) is up before the steady state is measured.
+        probe_queue.send(
+            pack_messages(
+                jobs_of_minute(hour_start - 120), now=hour_start, jobs_per_message=settings.jobs_per_message
+            )
+        )
+        drain()
 
         # The scheduler's share: one dispatch of a minute for all services, per job it sends.
         with metered() as dispatch_meter:
@@ -256,8 +266,12 @@ def main() -> dict[str, float]:
                 "stream reads": 0.0,  # Lambda reads DynamoDB streams for free; a steady check writes none
             }
 
-        # Real targets answer slower than a local server: the same with a 500 ms slowest probe per batch.
-        slow_duration = (invocations * 0.5 / checks) * CHECKER_MEMORY_GB * PRICE_LAMBDA_GB_SECOND * 1e6
+        # Modeled: real targets answer slower than a local server, and this machine's load is no
+        # Lambda's: each invocation as long as the checker's target allows for a 500 ms slowest probe.
+        modeled_seconds = MODELED_BATCH_RATIO * SLOWEST_PROBE_SECONDS
+        slow_duration = (
+            (invocations * modeled_seconds / checks) * CHECKER_MEMORY_GB * PRICE_LAMBDA_GB_SECOND * 1e6
+        )
         modes = {
             "on-demand": costs(PRICE_DYNAMODB_WRITE_UNIT, PRICE_DYNAMODB_READ_UNIT),
             "provisioned at 70%": costs(PRICE_PROVISIONED_WRITE_UNIT, PRICE_PROVISIONED_READ_UNIT),
@@ -312,11 +326,11 @@ def main() -> dict[str, float]:
         }
         for mode, cost in modes.items():
             total = sum(cost.values())
-            total_slow = total - cost["lambda GB-s"] + max(cost["lambda GB-s"], slow_duration)
+            total_slow = total - cost["lambda GB-s"] + slow_duration
             print(f"  -- {mode} (results and checks tables) --")
             for name, dollars in cost.items():
                 print(row(f"  $ per million checks: {name}", f"{dollars:.4f}"))
-            for label, value in (("measured duration", total), ("500 ms probes", total_slow)):
+            for label, value in (("measured duration", total), ("modeled 625 ms batches", total_slow)):
                 verdict = "OK" if value <= TARGET else f"MISS by ${value - TARGET:.3f}"
                 print(
                     row(
