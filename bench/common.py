@@ -23,6 +23,13 @@ PRICE_SQS_REQUEST = 0.40 / 1e6  # standard queue, per 64 KB chunk of a request
 PRICE_LAMBDA_REQUEST = 0.20 / 1e6
 PRICE_LAMBDA_GB_SECOND = 0.0000166667  # x86_64
 CHECKER_MEMORY_GB = 256 / 1024
+# Provisioned capacity, per unit-hour; auto scaling holds utilization at its target (70%), so a unit
+# consumed costs the unit-second price / 0.70.
+PRICE_DYNAMODB_WCU_HOUR = 0.00065
+PRICE_DYNAMODB_RCU_HOUR = 0.00013
+PROVISIONED_UTILIZATION = 0.70
+PRICE_PROVISIONED_WRITE_UNIT = PRICE_DYNAMODB_WCU_HOUR / 3600 / PROVISIONED_UTILIZATION
+PRICE_PROVISIONED_READ_UNIT = PRICE_DYNAMODB_RCU_HOUR / 3600 / PROVISIONED_UTILIZATION
 
 ROUTE53_PER_MILLION = (11.0, 17.0)  # $0.50-0.75 a month per health check at 30 s (86,400 checks a month)
 
@@ -130,6 +137,16 @@ def _value_size(value: dict[str, Any]) -> int:
     if kind == "M":
         return 3 + sum(1 + len(k.encode()) + _value_size(v) for k, v in inner.items())
     raise ValueError(kind)
+
+
+def write_units(size: int) -> int:
+    """Write units of a write of an item of ``size`` bytes (an update: the larger of before/after)."""
+    return max(1, math.ceil(size / 1024))
+
+
+def read_units(size: int, *, consistent: bool) -> float:
+    """Read units of a read returning ``size`` bytes (a Query: its items' sizes summed)."""
+    return max(1, math.ceil(size / 4096)) * (1.0 if consistent else 0.5)
 
 
 def free_port() -> int:

@@ -55,6 +55,7 @@ class Settings:
     jobs_per_message: int
     probe_concurrency: int
     check_retention_seconds: int
+    result_shards_per_second: int  # results grouped per scheduled second and shard (see domain/checks)
     incidents_stream_arn: str
     services_stream_arn: str
     incident_events_stream_arn: str
@@ -116,6 +117,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         jobs_per_message=_int(env, "VIGIL_JOBS_PER_MESSAGE", 25),
         probe_concurrency=_int(env, "VIGIL_PROBE_CONCURRENCY", 512),
         check_retention_seconds=_int(env, "VIGIL_CHECK_RETENTION_DAYS", 30) * 86400,
+        result_shards_per_second=max(1, _int(env, "VIGIL_RESULT_SHARDS_PER_SECOND", 1)),
         # Chalice needs a literal ARN when the module loads; the local stack sets the real one, and
         # `make package` replaces this placeholder with the table's StreamArn (infra/template.yaml).
         incidents_stream_arn=env.get(

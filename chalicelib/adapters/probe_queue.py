@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from chalicelib.domain.checks import result_shard
 from chalicelib.settings import settings
 
 MAX_DELAY_SECONDS = 900  # SQS's limit
@@ -60,14 +61,17 @@ def parse_jobs(body: str) -> list[ProbeJob]:
 
 
 def pack_messages(jobs: Iterable[ProbeJob], *, now: int, jobs_per_message: int) -> list[ProbeMessage]:
-    """Jobs due in the same second share messages of up to ``jobs_per_message`` jobs."""
+    """Jobs due in the same second share messages of up to ``jobs_per_message`` jobs, ordered by
+    result shard so that a message's results are recorded in as few items as can be."""
     by_second: dict[int, list[ProbeJob]] = {}
     for job in jobs:
         by_second.setdefault(job.scheduled_at, []).append(job)
     messages = []
     for second in sorted(by_second):
         delay = min(max(second - now, 0), MAX_DELAY_SECONDS)
-        due = by_second[second]
+        due = sorted(
+            by_second[second], key=lambda j: result_shard(j.service_id, settings.result_shards_per_second)
+        )
         for start in range(0, len(due), jobs_per_message):
             messages.append(
                 ProbeMessage(jobs=tuple(due[start : start + jobs_per_message]), delay_seconds=delay)

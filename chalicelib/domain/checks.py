@@ -1,14 +1,18 @@
-"""One check result, and how it is packed into its hour bucket.
+"""One check result, how it is packed, and which result shard records it.
 
-A steady-state check must cost one small DynamoDB write, so the raw checks of
-an hour live as a list inside that hour's item: a good check as one number
-(second of the hour, response time, status code), a failed or missed one as a
-short string that also keeps the error.
+A check is packed small: a good check as one number (second of the hour,
+response time, status code), a failed or missed one as a short string that also
+keeps the error. The checker records the results of a message's jobs together,
+in one item per result shard (see ``result_shard``); the hourly fold moves them
+into each service's hour bucket, where a heartbeat's pings are written directly.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from chalicelib.domain.metrics import Rollup
+from chalicelib.domain.schedule import phase_offset
 
 HOUR = 3600
 MAX_ERROR_CHARS = 200
@@ -32,6 +36,36 @@ class CheckRecord:
 
 def hour_of(epoch_seconds: int) -> int:
     return epoch_seconds - epoch_seconds % HOUR
+
+
+def counters_of(record: CheckRecord) -> Rollup:
+    """What one check adds to the counters: a missed check counts as missed, a heartbeat's start or
+    log ping not at all."""
+    if record.status not in ("up", "down", "missed"):
+        return Rollup()
+    up = None if record.status == "missed" else record.status == "up"
+    return Rollup.of_check(up=up, response_time_ms=record.response_time_ms)
+
+
+def result_shard(service_id: str, shards_per_second: int) -> str:
+    """The service's result shard: ``shards_per_second`` shards per second of the minute.
+
+    The shard modulo 60 is the service's phase in a 60-second interval (the same hash as
+    ``phase_offset``), so the services of one shard fire in the same seconds (for any interval that
+    divides 60 or is a multiple of it) and the scheduler packs them into the same messages: the
+    jobs of a message are recorded in one item. A service's last hour is one Query of its shard.
+    """
+    return str(phase_offset(service_id, 60 * shards_per_second))
+
+
+def result_slot(scheduled_at: int, first_key: str) -> str:
+    """Range key of a group of results: its scheduled second (sortable), then the group's first
+    service key, the same for a redelivered message, so recording it again overwrites."""
+    return f"{scheduled_at:010d}#{first_key}"
+
+
+def slot_second(slot: str) -> int:
+    return int(slot[:10])
 
 
 def pack(record: CheckRecord) -> int | str | dict[str, object]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -40,8 +40,9 @@ def run_probe_batch(event: SQSEvent) -> dict[str, Any]:
 
 
 def probe_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Probe every job of every message at once, recording each job as soon as its probe is done
-    (on a few threads, while the other probes run), then report message by message.
+    """Probe every job of every message at once; as soon as a message's last probe is done, record
+    its results (one write per result shard, on a few threads, while the other probes run); then
+    report message by message.
 
     A message whose jobs cannot be recorded is reported in ``batchItemFailures`` and comes back
     alone; what its neighbours recorded stays recorded (and would be skipped if seen again).
@@ -54,15 +55,14 @@ def probe_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
             logger.warning("malformed probe message", extra={"message_id": raw.get("messageId")})
     all_jobs = [job for jobs in jobs_by_message.values() for job in jobs]
     with ThreadPoolExecutor(max_workers=RECORDERS, thread_name_prefix="record") as recorders:
-        recorded = _Recorder(recorders)
-        checker.run_checks(all_jobs, on_checked=recorded.submit)
+        recorded = _Recorder(recorders, jobs_by_message)
+        for checked in checker.run_checks(all_jobs, on_checked=recorded.checked):
+            recorded.checked(checked)  # a no-op for those already told (every one, normally)
 
         def record_message(record: SQSRecord) -> None:
-            jobs = jobs_by_message.get(record.message_id)
-            if jobs is None:
+            if record.message_id not in jobs_by_message:
                 raise ValueError("malformed probe message")
-            for job in jobs:
-                recorded.wait(job)  # raises what recording it raised
+            recorded.wait(record.message_id)  # raises what recording it raised
 
         response = process_partial_response(
             event=event,
@@ -73,36 +73,50 @@ def probe_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return dict(response)
 
 
-# Threads recording results while probes run: each record is a write or two of a few milliseconds.
-RECORDERS = 8
+# Threads recording messages' results while other probes run: a message is a write per result shard
+# (and a write per service whose state changed).
+RECORDERS = 4
 
 _JobKey = tuple[str, str, int]
 
 
 class _Recorder:
-    """checker.record for each checked job, on the pool; one service's jobs one after the other, in
-    the order they were checked (a transition is decided on what the previous one wrote)."""
+    """checker.record_all for each message, on the pool, once every job of the message is checked."""
 
-    def __init__(self, pool: ThreadPoolExecutor) -> None:
+    def __init__(self, pool: ThreadPoolExecutor, jobs_by_message: dict[str, list[ProbeJob]]) -> None:
         self._pool = pool
-        self._jobs: dict[_JobKey, Future[None]] = {}
-        self._last_of_service: dict[tuple[str, str], Future[None]] = {}
+        self._jobs_by_message = jobs_by_message
+        self._waiting: dict[str, set[_JobKey]] = {}
+        self._messages_of: dict[_JobKey, list[str]] = {}
+        self._checked: dict[_JobKey, checker.CheckedJob] = {}
+        self._recording: dict[str, Future[None]] = {}
+        for message_id, jobs in jobs_by_message.items():
+            keys = {_key(job) for job in jobs}
+            self._waiting[message_id] = keys
+            for key in keys:
+                self._messages_of.setdefault(key, []).append(message_id)
+        for message_id, keys in self._waiting.items():
+            if not keys:
+                self._submit(message_id)
 
-    def submit(self, checked: checker.CheckedJob) -> None:
-        job = checked.job
-        key = (job.org_id, job.service_id, job.scheduled_at)
-        if key in self._jobs:
-            return  # the same job in two messages: recorded once (a second time would change nothing)
-        before = self._last_of_service.get((job.org_id, job.service_id))
-        self._jobs[key] = self._last_of_service[(job.org_id, job.service_id)] = self._pool.submit(
-            _record_after, before, checked
-        )
+    def checked(self, checked: checker.CheckedJob) -> None:
+        key = _key(checked.job)
+        if key in self._checked:
+            return
+        self._checked[key] = checked
+        for message_id in self._messages_of.get(key, []):
+            waiting = self._waiting[message_id]
+            waiting.discard(key)
+            if not waiting and message_id not in self._recording:
+                self._submit(message_id)
 
-    def wait(self, job: ProbeJob) -> None:
-        self._jobs[(job.org_id, job.service_id, job.scheduled_at)].result()
+    def _submit(self, message_id: str) -> None:
+        keys = list(dict.fromkeys(_key(job) for job in self._jobs_by_message[message_id]))
+        self._recording[message_id] = self._pool.submit(checker.record_all, [self._checked[k] for k in keys])
+
+    def wait(self, message_id: str) -> None:
+        self._recording[message_id].result()
 
 
-def _record_after(before: Future[None] | None, checked: checker.CheckedJob) -> None:
-    if before is not None:
-        wait([before])  # submitted earlier, so running or done already: this cannot deadlock
-    checker.record(checked)
+def _key(job: ProbeJob) -> _JobKey:
+    return (job.org_id, job.service_id, job.scheduled_at)

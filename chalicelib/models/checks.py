@@ -1,11 +1,21 @@
-"""Check history: hour buckets (raw checks + counters, TTL) and daily rollups (kept).
+"""Check history: probe results by shard (TTL), hour buckets (raw checks + counters, TTL) and
+daily rollups (kept).
+
+Table ``results``: hash ``shard`` (``domain.checks.result_shard`` of the service id), range
+``slot`` (``<scheduled second, 10 digits>#<first service key of the group>``). The checker writes
+one item per message and shard: the packed result of each job in an attribute named by its service
+key.
+A redelivered message writes the same item again; a result seen twice (two scheduler runs at once)
+is deduplicated by service and scheduled second where results are read and folded. A service's
+recent checks are one Query of its shard.
 
 Table ``checks``: hash ``service_key`` (``<org_id>#<service_id>``), range
-``hour`` (epoch second of the hour). One UpdateItem per check ADDs the
-counters, appends the packed check and adds its scheduled second to ``s``,
-conditioned on that second not being there yet: a redelivered job records
-nothing twice. GSI ``by-hour`` lists an hour's buckets for the fold into
-days. Attribute names are short because an update is billed by the item's
+``hour`` (epoch second of the hour). The hourly fold moves each service's results
+of an hour into its bucket in one UpdateItem (a heartbeat's ping is written here
+directly): it ADDs the counters, appends the packed checks and adds their
+scheduled seconds to ``s``, conditioned on none of them being there yet, so
+nothing is recorded twice. GSI ``by-hour`` lists an hour's buckets for the fold
+into days. Attribute names are short because an update is billed by the item's
 size.
 
 Table ``rollups``: hash ``service_key``, range ``day`` (epoch day). Counters of
@@ -18,6 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import ListAttribute, NumberAttribute, NumberSetAttribute, UnicodeAttribute
+from pynamodb.expressions.operand import Path
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -104,6 +115,35 @@ class HourBucket(_CheckCounters, Model):
     expires_at = NumberAttribute(attr_name="ttl")
 
     by_hour = BucketsByHour()
+
+
+class ResultSlot(Model):
+    """A group of results: each one a top-level attribute named by its service key, holding the
+    packed check, so an UpdateItem adds results to a new or existing item alike."""
+
+    class Meta:
+        table_name = settings.table("results")
+        region = settings.region
+
+    shard = UnicodeAttribute(hash_key=True)
+    slot = UnicodeAttribute(range_key=True)
+    expires_at = NumberAttribute(attr_name="ttl")
+
+    results: dict[str, int | str]  # service key -> packed check, as read
+
+    @classmethod
+    def _instantiate(cls, attribute_values: dict[str, dict[str, Any]]) -> ResultSlot:
+        instance = super()._instantiate(attribute_values)
+        instance.results = {
+            name: int(value["N"]) if "N" in value else str(value.get("S", ""))
+            for name, value in attribute_values.items()
+            if "#" in name  # a service key; the item's own attributes have none
+        }
+        return instance
+
+    @staticmethod
+    def result(key: str) -> Path:
+        return Path([key])
 
 
 class DailyRollup(_CheckCounters, Model):

@@ -1,14 +1,18 @@
 """The checker: probe a batch of jobs concurrently, record each result, move each monitor.
 
 Idempotent by construction, because SQS delivers at least once:
-- a result is recorded by one UpdateItem on its hour bucket, conditioned on its
-  scheduled second not being recorded yet;
+- the results of a message are recorded together, one UpdateItem per result shard
+  (``models.checks.ResultSlot``) whose key the message's jobs decide: a redelivered
+  message writes the same item again, and a result recorded twice by two messages
+  (two scheduler runs at once) is counted once where results are read and folded
+  into the hour buckets (by service and scheduled second);
 - a state change is a conditional write on the service's ``version`` and only
   counts checks scheduled after the last one that moved the state
   (``last_counted_at``), so a redelivered or stale job moves nothing;
 - opening an incident is part of the same transaction as the move to ``down``:
   two checkers racing on one service open one incident.
-A steady-state check (nothing changed) is therefore exactly one write.
+A steady-state check (nothing changed) therefore writes nothing of its own: it is a
+share of its message's result write (25 jobs to a message).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.condition import size
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.probe_queue import ProbeJob
@@ -27,7 +32,7 @@ from chalicelib.adapters.prober import ProbeRequest, ProbeResult, probe_async, r
 from chalicelib.adapters.safe_connections import Certificate
 from chalicelib.domain import transitions
 from chalicelib.domain.assertions import check_assertions
-from chalicelib.domain.checks import HOUR, CheckRecord, hour_of, pack
+from chalicelib.domain.checks import HOUR, CheckRecord, counters_of, hour_of, pack, result_shard, result_slot
 from chalicelib.domain.incidents import Status
 from chalicelib.domain.metrics import SEVERITIES, Rollup
 from chalicelib.domain.monitoring import CheckOutcome, MonitorState, MonitorStatus, Thresholds, next_state
@@ -39,6 +44,7 @@ from chalicelib.models.checks import (
     SEVERITY_ATTRIBUTES,
     DailyRollup,
     HourBucket,
+    ResultSlot,
     add_check_counters,
     service_key,
 )
@@ -52,6 +58,10 @@ logger = Logger(service="vigil", child=True, level=settings.log_level)
 
 DAY = 86_400
 MAX_TRANSITION_ATTEMPTS = 4
+MAX_STORE_ATTEMPTS = 4
+# Results wait in their shard items until the hourly fold moves them into hour buckets; the fold
+# catches up 48 hours, so they are kept a day longer than that.
+RESULT_RETENTION_SECONDS = 3 * DAY
 
 
 @dataclass(frozen=True)
@@ -177,48 +187,107 @@ def _record(job: ProbeJob, result: ProbeResult) -> CheckRecord:
 
 
 def record(checked: CheckedJob) -> None:
-    """Move the monitor (if the check says so), then store the check. Safe to repeat."""
-    if checked.record is None:
-        return
-    apply_to_monitor(checked.job, checked.record, read_before=checked.service)
-    if checked.certificate is not None and checked.service is not None:
-        from chalicelib.usecases import certificates  # a daily reading: not in the checker's cold start
+    """One job's ``record_all``."""
+    record_all([checked])
 
-        certificates.record_certificate(checked.service, checked.certificate, at=checked.job.scheduled_at)
-    store_check(checked.job, checked.record)
+
+def record_all(checked: Sequence[CheckedJob]) -> None:
+    """Move each monitor (if its check says so), then store the results together. Safe to repeat:
+    the jobs of one message are recorded by one call, so a redelivered message writes the same
+    result items again."""
+    done = [c for c in checked if c.record is not None]
+    for c in done:
+        assert c.record is not None
+        apply_to_monitor(c.job, c.record, read_before=c.service)
+        if c.certificate is not None and c.service is not None:
+            from chalicelib.usecases import certificates  # a daily reading: not in the checker's cold start
+
+            certificates.record_certificate(c.service, c.certificate, at=c.job.scheduled_at)
+    store_results([(c.job, c.record) for c in done if c.record is not None])
+
+
+def store_results(results: Sequence[tuple[ProbeJob, CheckRecord]]) -> int:
+    """One UpdateItem per result shard and scheduled second: each result under its service key.
+
+    The item's key is the group's second and its first service key, so the same message's results
+    land on the same item however often it is delivered. Returns the items written."""
+    groups: dict[tuple[str, int], dict[str, int | str | dict[str, object]]] = {}
+    for job, check in results:
+        shard = result_shard(job.service_id, settings.result_shards_per_second)
+        group = groups.setdefault((shard, job.scheduled_at), {})
+        group[service_key(job.org_id, job.service_id)] = pack(check)
+    for (shard, second), packed in groups.items():
+        ResultSlot(shard, result_slot(second, min(packed))).update(
+            actions=[
+                *(ResultSlot.result(key).set(value) for key, value in sorted(packed.items())),
+                ResultSlot.expires_at.set(hour_of(second) + HOUR + RESULT_RETENTION_SECONDS),
+            ]
+        )
+    return len(groups)
 
 
 def store_check(job: ProbeJob, record: CheckRecord) -> bool:
-    """One UpdateItem on the hour bucket; False when this scheduled second was already stored."""
-    hour = hour_of(record.checked_at)
-    second = record.checked_at - hour
-    actions: list[Any] = [HourBucket.seconds.add({second}), *bucket_actions(record)]
-    bucket = HourBucket(service_key(job.org_id, job.service_id), hour)
-    try:
-        bucket.update(
-            actions=actions,
-            condition=HourBucket.seconds.does_not_exist() | ~HourBucket.seconds.contains(second),
-        )
-    except UpdateError as exc:
-        if condition_failed(exc):
-            return False  # the same job, delivered again
-        raise
-    return True
+    """Record one check directly in its hour bucket; False when its scheduled second was already
+    stored. The fold does the same with an hour's results of each service (``store_checks``)."""
+    return store_checks(job.org_id, job.service_id, [record]) == 1
 
 
-def bucket_actions(record: CheckRecord) -> list[Any]:
-    """Append the check to its hour bucket and count it (a heartbeat's start or log ping counts not)."""
-    hour = hour_of(record.checked_at)
+def store_checks(org_id: str, service_id: str, records: Sequence[CheckRecord]) -> int:
+    """Append the checks of one hour to the service's bucket in one UpdateItem, none of whose
+    scheduled seconds (``s``) is recorded there yet; returns how many were added.
+
+    Written on a new bucket, or else on the seconds read from it, conditioned on their count not
+    having changed since, so the condition stays small however many checks an hour holds."""
+    if not records:
+        return 0
+    hour = hour_of(records[0].checked_at)
+    if any(hour_of(r.checked_at) != hour for r in records):
+        raise ValueError("the checks of one hour bucket only")
+    bucket = HourBucket(service_key(org_id, service_id), hour)
+    pending = _one_per_second(records)
+    condition = HourBucket.seconds.does_not_exist()
+    for _ in range(MAX_STORE_ATTEMPTS):
+        if not pending:
+            return 0
+        try:
+            bucket.update(
+                actions=[
+                    HourBucket.seconds.add({r.checked_at - hour for r in pending}),
+                    *bucket_actions(pending),
+                ],
+                condition=condition,
+            )
+            return len(pending)
+        except UpdateError as exc:
+            if not condition_failed(exc):
+                raise
+        try:
+            stored = HourBucket.get(bucket.service_key, hour, consistent_read=True, attributes_to_get=["s"])
+        except HourBucket.DoesNotExist:
+            condition = HourBucket.seconds.does_not_exist()
+            continue
+        recorded = {int(second) for second in (stored.seconds or set())}
+        pending = [r for r in pending if r.checked_at - hour not in recorded]  # redelivered, or folded
+        condition = size(HourBucket.seconds) == len(recorded)
+    raise RuntimeError(f"could not store the checks of {bucket.service_key} at {hour}")
+
+
+def _one_per_second(records: Sequence[CheckRecord]) -> list[CheckRecord]:
+    by_second = {r.checked_at: r for r in records}
+    return [by_second[at] for at in sorted(by_second)]
+
+
+def bucket_actions(records: CheckRecord | Sequence[CheckRecord]) -> list[Any]:
+    """Append the checks (of one hour) to their hour bucket and count them (a heartbeat's start or
+    log ping counts not)."""
+    batch = [records] if isinstance(records, CheckRecord) else list(records)
+    hour = hour_of(batch[0].checked_at)
     actions: list[Any] = [
-        HourBucket.checks.set((HourBucket.checks | []).append([pack(record)])),
+        HourBucket.checks.set((HourBucket.checks | []).append([pack(r) for r in batch])),
         HourBucket.expires_at.set(hour + HOUR + settings.check_retention_seconds),
     ]
-    if record.status in ("up", "down", "missed"):
-        counters = Rollup.of_check(
-            up=None if record.status == "missed" else record.status == "up",
-            response_time_ms=record.response_time_ms,
-        )
-        actions += add_check_counters(HourBucket, counters)
+    counters = sum((counters_of(r) for r in batch), Rollup())
+    actions += add_check_counters(HourBucket, counters)
     return actions
 
 

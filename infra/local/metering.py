@@ -21,14 +21,19 @@ from botocore.client import BaseClient
 class Meter:
     calls: Counter[str] = field(default_factory=Counter)  # "dynamodb.UpdateItem" -> count
     request_bytes: Counter[str] = field(default_factory=Counter)
+    tables: Counter[str] = field(default_factory=Counter)  # "dynamodb.UpdateItem:<table>" -> count
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, service: str, operation: str, params: dict[str, Any]) -> None:
         key = f"{service}.{operation}"
         size = len(json.dumps(params, default=str))
+        tables = [params["TableName"]] if "TableName" in params else list(params.get("RequestItems", {}))
+        tables += [entry[kind]["TableName"] for entry in params.get("TransactItems", []) for kind in entry]
         with self._lock:
             self.calls[key] += 1
             self.request_bytes[key] += size
+            for table in tables:
+                self.tables[f"{key}:{table}"] += 1
 
     def count(self, prefix: str = "") -> int:
         return sum(n for key, n in self.calls.items() if key.startswith(prefix))
@@ -40,6 +45,7 @@ class Meter:
         with self._lock:
             self.calls.clear()
             self.request_bytes.clear()
+            self.tables.clear()
 
 
 DYNAMODB_WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")

@@ -88,7 +88,10 @@ def deploy(
 
     stack = DeployedStack(stack_name=stack_name)
     resources = cfn.describe_stack_resources(StackName=stack_name)["StackResources"]
-    physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources}
+    # moto lists a resource whose Condition is false (the provisioned-capacity scaling) without ids.
+    physical = {
+        r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources if "LogicalResourceId" in r
+    }
 
     dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
     ttl_attributes = _ttl_attributes(template)
