@@ -7,7 +7,6 @@ import pytest
 from chalicelib.adapters import probe_queue as probe_queue_adapter
 from chalicelib.adapters.probe_queue import ProbeJob, ProbeMessage
 from chalicelib.domain.checks import CheckRecord
-from chalicelib.models.checks import HourBucket, service_key
 from chalicelib.models.incidents import Incident
 from chalicelib.models.services import Service
 from chalicelib.usecases import checker
@@ -294,23 +293,6 @@ def test_a_slow_target_times_out_as_down(api, monitored_org, target, probe_queue
     ]
     assert check["status"] == "down"
     assert "timeout" in check["error"]
-
-
-def test_a_redelivered_job_records_one_result(api, monitored_org, target, probe_queue):
-    org_id, owner = monitored_org
-    service = create(api, org_id, owner, target)
-    probe_queue.purge()
-    at = int(time.time())
-    enqueue(org_id, service["id"], at)
-    [message] = probe_queue.receive()
-    from chalicelib.events.probes import probe_batch
-
-    event = probe_queue.event([message])
-    probe_batch(event, None)
-    probe_batch(event, None)  # SQS at-least-once: the same message again
-    bucket = HourBucket.get(service_key(org_id, service["id"]), at - at % 3600)
-    assert bucket.total_checks == 1
-    assert len(bucket.checks) == 1
 
 
 def test_a_redelivered_failure_does_not_count_twice(api, monitored_org, target, probe_queue):
