@@ -20,6 +20,7 @@ from chalicelib.api import (
     preferences,
     realtime,
     services,
+    subscribers,
     users,
 )
 from chalicelib.events import alerts as alert_events
@@ -57,6 +58,7 @@ app.register_blueprint(notifications.bp)
 app.register_blueprint(alert_events.bp)
 app.register_blueprint(maintenance_events.bp)
 app.register_blueprint(realtime.bp)
+app.register_blueprint(subscribers.bp)
 app.register_blueprint(realtime_events.bp)
 
 

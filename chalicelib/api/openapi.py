@@ -121,6 +121,8 @@ def _operation(path: str, method: str, doc: RouteDoc, schemas: dict[str, Any]) -
         success["content"] = {"application/json": {"schema": _schema_ref(doc.response, schemas)}}
     if doc.text:
         success["content"] = _TEXT
+    if doc.media_type:
+        success["content"] = {doc.media_type: {"schema": {"type": "string"}}}
     responses: dict[str, Any] = {str(doc.status): success}
     codes = set(doc.errors) | {503}  # API Gateway throttles every route
     if doc.body is not None:
@@ -138,6 +140,8 @@ def _operation(path: str, method: str, doc: RouteDoc, schemas: dict[str, Any]) -
             "description": _ERROR_TEXT.get(code, "Error"),
             "content": _TEXT
             if doc.text
+            else {doc.media_type: {"schema": {"type": "string"}}}
+            if doc.media_type
             else {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
         }
     operation["responses"] = responses
