@@ -20,6 +20,8 @@ from chalicelib.api import (
     preferences,
     realtime,
     services,
+    status_pages,
+    status_public,
     subscribers,
     users,
 )
@@ -49,6 +51,8 @@ app.register_blueprint(policies.bp)
 app.register_blueprint(preferences.bp)
 app.register_blueprint(integrations.bp)
 app.register_blueprint(maintenance.bp)
+app.register_blueprint(status_pages.bp)
+app.register_blueprint(status_public.bp)
 app.register_blueprint(alerts.bp)
 app.register_blueprint(probes.bp)
 app.register_blueprint(heartbeats.bp)

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from chalicelib.api.fields import ID_PATTERN
 from chalicelib.api.http import MAX_BODY_BYTES, MAX_JSON_DEPTH, RouteDoc
+from chalicelib.domain.accounts import SLUG_PATTERN
 from chalicelib.domain.enums import CHANNELS
 
 _ERROR_SCHEMA = {
@@ -43,8 +44,10 @@ _PATH_SCHEMAS: dict[str, dict[str, Any]] = {
     "key": {"type": "string", "minLength": 1, "maxLength": 128},
     "token": {"type": "string", "minLength": 1, "maxLength": 128},
     "suffix": {"type": "string", "minLength": 1, "maxLength": 64, "examples": ["start", "fail", "log", "0"]},
+    "slug": {"type": "string", "pattern": SLUG_PATTERN},
 }
 _TEXT = {"text/plain": {"schema": {"type": "string"}}}
+_HTML = {"text/html": {"schema": {"type": "string"}}}  # pages a person opens answer errors as pages
 _ID_SCHEMA = {"type": "string", "pattern": ID_PATTERN}
 _PATH_PARAM = re.compile(r"{(\w+)}")
 
@@ -121,7 +124,7 @@ def _operation(path: str, method: str, doc: RouteDoc, schemas: dict[str, Any]) -
         success["content"] = {"application/json": {"schema": _schema_ref(doc.response, schemas)}}
     if doc.text:
         success["content"] = _TEXT
-    if doc.media_type:
+    if doc.media_type is not None:
         success["content"] = {doc.media_type: {"schema": {"type": "string"}}}
     responses: dict[str, Any] = {str(doc.status): success}
     codes = set(doc.errors) | {503}  # API Gateway throttles every route
@@ -140,8 +143,8 @@ def _operation(path: str, method: str, doc: RouteDoc, schemas: dict[str, Any]) -
             "description": _ERROR_TEXT.get(code, "Error"),
             "content": _TEXT
             if doc.text
-            else {doc.media_type: {"schema": {"type": "string"}}}
-            if doc.media_type
+            else _HTML
+            if doc.media_type == "text/html"
             else {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
         }
     operation["responses"] = responses
