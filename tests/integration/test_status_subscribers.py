@@ -1,6 +1,7 @@
 """Email subscribers of status pages on moto: double opt-in through SES, one-click unsubscribe,
 notices through the notifications queue (once each, even when a message comes twice), budgets."""
 
+import json
 import re
 import time
 import uuid
@@ -10,13 +11,17 @@ from urllib.parse import parse_qs, urlsplit
 import boto3
 import pytest
 from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
 
+from chalicelib.adapters import mailer
 from chalicelib.domain import subscribers as rules
 from chalicelib.domain.clock import iso
 from chalicelib.domain.subscribers import maintenance_notice, post_notice
 from chalicelib.events.notifications import notification_batch
+from chalicelib.models.subscribers import NoticeBatch
 from chalicelib.security.tokens import hash_token
 from chalicelib.usecases import maintenance, subscribers
+from chalicelib.usecases.notifications import DeliveryFailed
 from tests.integration.conftest import unique_email
 
 LINK = re.compile(
@@ -416,3 +421,44 @@ def test_deleting_a_page_forgets_its_subscribers(api, mailbox, page):
         table.query(KeyConditionExpression=Key("page_key").eq(f"{page.org_id}#{page.page_id}"))["Items"] == []
     )
     assert api.get(unsubscribe).status == 404
+
+
+def test_a_send_that_fails_midway_resumes_without_repeating_anyone(api, mailbox, page, sender, monkeypatch):
+    fans = [subscribed(api, mailbox, page) for _ in range(3)]
+    announce_post(page, title="Partial")
+    [message] = sender.receive()
+    key = json.loads(message["Body"])
+    send, calls = mailer.send_email, []
+
+    def throttled_once(email_message):
+        calls.append(email_message.to)
+        if len(calls) == 2:
+            raise ClientError(
+                {"Error": {"Code": "Throttling", "Message": "Maximum sending rate exceeded."}}, "x"
+            )
+        return send(email_message)
+
+    monkeypatch.setattr(mailer, "send_email", throttled_once)
+    with pytest.raises(DeliveryFailed, match="Throttling"):
+        subscribers.deliver_notice_batch(
+            key["page_key"], key["notice_batch"], receive_count=1, max_receives=5
+        )
+    subscribers.deliver_notice_batch(key["page_key"], key["notice_batch"], receive_count=2, max_receives=5)
+    assert [len(notices_to(mailbox, fan, page)) for fan in fans] == [1, 1, 1]
+
+
+def test_a_batch_that_keeps_failing_is_marked_failed_on_the_last_receive(
+    api, mailbox, page, sender, monkeypatch
+):
+    subscribed(api, mailbox, page)
+    announce_post(page, title="Never")
+    [message] = sender.receive()
+    key = json.loads(message["Body"])
+
+    def refused(email_message):
+        raise ClientError({"Error": {"Code": "MessageRejected", "Message": "Sending paused."}}, "x")
+
+    monkeypatch.setattr(mailer, "send_email", refused)
+    subscribers.deliver_notice_batch(key["page_key"], key["notice_batch"], receive_count=5, max_receives=5)
+    batch = NoticeBatch.get(key["page_key"], key["notice_batch"])
+    assert (batch.status, batch.error) == ("failed", "ses: MessageRejected: Sending paused.")
