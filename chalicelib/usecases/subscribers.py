@@ -217,13 +217,18 @@ def _start_subscription(page: PageRef, email: str, *, now: int) -> Subscriber:
             raise
         return found
     SubscriptionToken(
-        SubscriptionToken.key(hash_token(unsubscribe_token(subscriber.subscription_id))),
+        _unsubscribe_key(subscriber.subscription_id),
         purpose=UNSUBSCRIBE,
         target_page_key=page.key,
         email=email,
         subscription_id=subscriber.subscription_id,
+        expires_at=subscriber.expires_at,  # goes with the pending subscription, unless it is confirmed
     ).save()
     return subscriber
+
+
+def _unsubscribe_key(subscription_id: str) -> str:
+    return SubscriptionToken.key(hash_token(unsubscribe_token(subscription_id)))
 
 
 def _send_now(message: EmailMessage, *, what: str) -> None:
@@ -293,8 +298,29 @@ def confirm(token: str | None) -> LinkOutcome:
         if current is None or current.subscription_id != link.subscription_id:
             raise NotFound(_INVALID_LINK, field="token") from exc  # unsubscribed since
         return _outcome(link.target_page_key, subscribed=True)  # confirmed already
+    _keep_unsubscribe_link(link)
     logger.info("status page subscription confirmed", extra={"page_key": link.target_page_key})
     return _outcome(link.target_page_key, subscribed=True)
+
+
+def _keep_unsubscribe_link(confirmed: SubscriptionToken) -> None:
+    """The unsubscribe link of a confirmed subscription lasts as long as the subscription (written
+    again if the request that subscribed died before writing it)."""
+    key = _unsubscribe_key(confirmed.subscription_id)
+    try:
+        SubscriptionToken(key, "token").update(
+            actions=[SubscriptionToken.expires_at.remove()], condition=SubscriptionToken.page_key.exists()
+        )
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise
+        SubscriptionToken(
+            key,
+            purpose=UNSUBSCRIBE,
+            target_page_key=confirmed.target_page_key,
+            email=confirmed.email,
+            subscription_id=confirmed.subscription_id,
+        ).save()
 
 
 def unsubscribe(token: str | None, *, perform: bool) -> LinkOutcome:
@@ -362,8 +388,7 @@ def forget_page(org_id: str, page_id: str) -> int:
     removed = 0
     with Subscriber.batch_write() as batch:
         for subscriber in _subscribers(page_key(org_id, page_id)):
-            token_hash = hash_token(unsubscribe_token(str(subscriber.subscription_id)))
-            batch.delete(SubscriptionToken(SubscriptionToken.key(token_hash), "token"))
+            batch.delete(SubscriptionToken(_unsubscribe_key(str(subscriber.subscription_id)), "token"))
             batch.delete(subscriber)
             removed += 1
     return removed

@@ -462,3 +462,27 @@ def test_a_batch_that_keeps_failing_is_marked_failed_on_the_last_receive(
     subscribers.deliver_notice_batch(key["page_key"], key["notice_batch"], receive_count=5, max_receives=5)
     batch = NoticeBatch.get(key["page_key"], key["notice_batch"])
     assert (batch.status, batch.error) == ("failed", "ses: MessageRejected: Sending paused.")
+
+
+def test_an_unconfirmed_subscription_is_forgotten_with_its_links(api, mailbox, page, monkeypatch):
+    pending, confirmed = unique_email("pending"), subscribed(api, mailbox, page)
+    subscribe(api, page, pending)
+    found = links(mailbox.messages_to(pending)[-1])
+    kept = links(mailbox.messages_to(confirmed)[0])["unsubscribe"]
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table("vigil-test-subscribers")
+
+    def lookup(url):
+        return table.get_item(Key={"page_key": f"_token:{hash_token(token_of(url))}", "item_key": "token"})[
+            "Item"
+        ]
+
+    assert "expires_at" in lookup(found["unsubscribe"])  # TTL removes it with the pending subscription
+    assert "expires_at" not in lookup(kept)  # a confirmed subscription's link lasts as long as it does
+
+    week_later = int(time.time()) + rules.CONFIRM_TOKEN_TTL_SECONDS + 1
+    monkeypatch.setattr(subscribers, "now_seconds", lambda: week_later)
+    assert api.get(path_of(found["confirm"])).status == 404
+    assert api.get(path_of(found["unsubscribe"])).status == 404
+    assert counts(api, page).body == {"count": 1, "confirmed": 1, "pending": 0}
+    assert subscribe(api, page, pending).status == 202  # asking again starts afresh
+    assert counts(api, page).body == {"count": 2, "confirmed": 1, "pending": 1}
