@@ -34,7 +34,7 @@ from chalicelib.domain.messages import EmailMessage
 from chalicelib.domain.subscribers import Notice, NoticeKind, PageLinks, SubscriberStatus
 from chalicelib.models.auth import WindowCounter
 from chalicelib.models.notifications import FAILED, QUEUED, SENT
-from chalicelib.models.status_pages import LISTED, StatusPage
+from chalicelib.models.status_pages import LISTED, StatusPage, StatusPost
 from chalicelib.models.subscribers import (
     CONFIRM,
     SUBSCRIBER_PREFIX,
@@ -80,7 +80,7 @@ class PageRef:
 
 
 # The page lookups read the status pages' table directly, not through usecases.status_pages: that
-# module tells subscribers of its posts (it imports this one).
+# module forgets a deleted page's subscribers (it imports this one).
 
 
 def _ref(page: StatusPage) -> PageRef:
@@ -429,6 +429,19 @@ def announce_post(org_id: str, page_id: str, *, post_id: str, title: str, status
     """A post created (posts never change: a follow-up is a post of its own, so each is version 1)."""
     notice = rules.post_notice(post_id=post_id, version=1, title=title, status=status, message=message)
     return announce(org_id, page_id, notice)
+
+
+def announce_new_post(image: dict[str, Any]) -> int:
+    """A post's stream record (its new image, DynamoDB JSON): its notice."""
+    post = StatusPost.from_raw_data(image)
+    return announce_post(
+        post.org_id,
+        post.page_id,
+        post_id=post.post_id,
+        title=post.title,
+        status=post.status,
+        message=post.message,
+    )
 
 
 def announce_maintenance(

@@ -18,11 +18,12 @@ from chalicelib.domain import subscribers as rules
 from chalicelib.domain.clock import iso
 from chalicelib.domain.subscribers import maintenance_notice, post_notice
 from chalicelib.events.notifications import notification_batch
+from chalicelib.events.subscribers import post_notices
 from chalicelib.models.subscribers import NoticeBatch
 from chalicelib.security.tokens import hash_token
 from chalicelib.usecases import maintenance, subscribers
 from chalicelib.usecases.notifications import DeliveryFailed
-from tests.integration.conftest import unique_email
+from tests.integration.conftest import TableStream, unique_email
 
 LINK = re.compile(
     r"https?://[^\s\"<>]+/v1/status/[a-z0-9-]+/subscriptions/(confirm|unsubscribe)\?token=[\w-]+"
@@ -331,7 +332,22 @@ def test_only_the_pages_org_admins_read_the_count(api, mailbox, page, new_accoun
 # ---- wired: posts and maintenance windows tell subscribers --------------------------------------
 
 
-def test_a_post_and_its_update_reach_subscribers_with_nothing_private(api, mailbox, page, sender):
+@pytest.fixture
+def post_stream(stack):
+    """The posts table's stream, handed to the subscribers' consumer as Lambda would."""
+    stream = TableStream(stack.stream_arns["vigil-test-status-page-posts"])
+
+    def deliver(records=None):
+        records = stream.new_records() if records is None else records
+        assert post_notices({"Records": records}, None) == {"batchItemFailures": []}
+        return records
+
+    return deliver
+
+
+def test_a_post_and_its_update_reach_subscribers_with_nothing_private(
+    api, mailbox, page, sender, post_stream
+):
     fan = subscribed(api, mailbox, page)
     token = page.admin.access_token
     incident = api.post(
@@ -356,7 +372,10 @@ def test_a_post_and_its_update_reach_subscribers_with_nothing_private(api, mailb
         f"{posts}/{post.body['id']}/updates", {"status": "resolved", "message": "All good now."}, token=token
     )
     assert update.status == 201, update.body
+    records = post_stream()
+    assert len(records) == 2
     sender.run_sender()
+    post_stream(records)  # the stream hands the records over again (a retried batch)
     sender.run_sender()
 
     notices = notices_to(mailbox, fan, page)
