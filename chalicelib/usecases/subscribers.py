@@ -157,6 +157,8 @@ def subscribe(slug: str, email: str) -> None:
         return
     if subscriber is None:
         subscriber = _start_subscription(page, email, now=now)
+    else:
+        _extend_pending(subscriber, now=now)
     confirm = new_opaque_token()
     SubscriptionToken(
         SubscriptionToken.key(hash_token(confirm)),
@@ -225,6 +227,24 @@ def _start_subscription(page: PageRef, email: str, *, now: int) -> Subscriber:
         expires_at=subscriber.expires_at,  # goes with the pending subscription, unless it is confirmed
     ).save()
     return subscriber
+
+
+def _extend_pending(subscriber: Subscriber, *, now: int) -> None:
+    """A pending subscription asked for again lasts as long as its newest confirm link."""
+    expires_at = now + rules.CONFIRM_TOKEN_TTL_SECONDS
+    try:
+        subscriber.update(
+            actions=[Subscriber.expires_at.set(expires_at)],
+            condition=(Subscriber.subscription_id == subscriber.subscription_id)
+            & (Subscriber.status == SubscriberStatus.PENDING.value),
+        )
+        SubscriptionToken(_unsubscribe_key(subscriber.subscription_id), "token").update(
+            actions=[SubscriptionToken.expires_at.set(expires_at)],
+            condition=SubscriptionToken.expires_at.exists(),
+        )
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise  # else confirmed or unsubscribed meanwhile: the new link finds out
 
 
 def _unsubscribe_key(subscription_id: str) -> str:

@@ -505,3 +505,18 @@ def test_an_unconfirmed_subscription_is_forgotten_with_its_links(api, mailbox, p
     assert counts(api, page).body == {"count": 1, "confirmed": 1, "pending": 0}
     assert subscribe(api, page, pending).status == 202  # asking again starts afresh
     assert counts(api, page).body == {"count": 2, "confirmed": 1, "pending": 1}
+
+
+def test_asking_again_keeps_a_pending_subscription_as_long_as_its_newest_link(
+    api, mailbox, page, monkeypatch
+):
+    pending, day = unique_email("slow"), 86400
+    start = int(time.time())
+    monkeypatch.setattr(subscribers, "now_seconds", lambda: start)
+    subscribe(api, page, pending)
+    monkeypatch.setattr(subscribers, "now_seconds", lambda: start + 6 * day)
+    subscribe(api, page, pending)
+    newest = links(mailbox.messages_to(pending)[-1])["confirm"]
+    monkeypatch.setattr(subscribers, "now_seconds", lambda: start + 11 * day)
+    assert api.get(path_of(newest)).status == 200
+    assert counts(api, page).body == {"count": 1, "confirmed": 1, "pending": 0}
