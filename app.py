@@ -17,6 +17,7 @@ from chalicelib.events import incidents as incident_events
 from chalicelib.events import maintenance as maintenance_events
 from chalicelib.events import realtime as realtime_events
 from chalicelib.events import status_pages as status_page_events
+from chalicelib.events import subscribers as subscriber_events
 
 # WebSocket handlers must be on the app itself: a Blueprint has no websocket_api, so Chalice would hand
 # a blueprint's handler the raw event dict. Deployed, they run from chalicelib/entry/websocket.py.
@@ -31,6 +32,7 @@ app.register_blueprint(alert_events.bp)
 app.register_blueprint(maintenance_events.bp)
 app.register_blueprint(realtime_events.bp)
 app.register_blueprint(status_page_events.bp)
+app.register_blueprint(subscriber_events.bp)
 
 
 @app.on_ws_connect()

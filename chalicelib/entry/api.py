@@ -22,6 +22,7 @@ from chalicelib.api import (
     services,
     status_pages,
     status_public,
+    subscribers,
     users,
 )
 from chalicelib.observability import log_requests
@@ -43,6 +44,7 @@ app.register_blueprint(integrations.bp)
 app.register_blueprint(maintenance.bp)
 app.register_blueprint(status_pages.bp)
 app.register_blueprint(status_public.bp)
+app.register_blueprint(subscribers.bp)
 app.register_blueprint(alerts.bp)
 app.register_blueprint(pings.bp)
 app.register_blueprint(realtime.bp)

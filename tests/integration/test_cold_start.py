@@ -38,6 +38,7 @@ MUST_NOT_IMPORT: dict[str, set[str]] = {
     "chalicelib.events.realtime": EVERY_FUNCTION | {"pydantic", "chalicelib.api.http", "chalicelib.entry"},
     # The status page publisher: queues pages and renders them from the tables, no route.
     "chalicelib.events.status_pages": EVERY_FUNCTION | NO_ROUTES,
+    "chalicelib.events.subscribers": EVERY_FUNCTION | NO_ROUTES,
 }
 
 
