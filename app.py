@@ -20,6 +20,7 @@ from chalicelib.api import (
     preferences,
     realtime,
     services,
+    status_pages,
     users,
 )
 from chalicelib.events import alerts as alert_events
@@ -48,6 +49,7 @@ app.register_blueprint(policies.bp)
 app.register_blueprint(preferences.bp)
 app.register_blueprint(integrations.bp)
 app.register_blueprint(maintenance.bp)
+app.register_blueprint(status_pages.bp)
 app.register_blueprint(alerts.bp)
 app.register_blueprint(probes.bp)
 app.register_blueprint(heartbeats.bp)

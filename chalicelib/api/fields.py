@@ -3,9 +3,10 @@ schema, which must state every rule the code enforces (schemathesis holds it to 
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, model_validator
+from pydantic.json_schema import JsonDict
 
 from chalicelib.domain.enums import Severity
 
@@ -53,3 +54,33 @@ class ResponseModel(BaseModel):
     (additionalProperties: false) catches."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def _omitted_not_null(schema: JsonDict, model: type[BaseModel]) -> None:
+    """The schema of a PatchRequest: its optional fields take no null (but those in NULLABLE)."""
+    nullable: frozenset[str] = getattr(model, "NULLABLE", frozenset())
+    properties: Any = schema.get("properties", {})
+    for name, field_schema in properties.items():
+        if name in nullable:
+            continue
+        field_schema.pop("default", None)
+        choices = [c for c in field_schema.pop("anyOf", []) if c != {"type": "null"}]
+        if choices:
+            field_schema.update(choices[0])
+
+
+class PatchRequest(RequestModel):
+    """Fields default to None meaning "omitted: unchanged"; an explicit null is refused (400 naming
+    the field) unless the field is in NULLABLE, and the schema says so."""
+
+    model_config = ConfigDict(
+        extra="forbid", strict=True, use_enum_values=True, json_schema_extra=_omitted_not_null
+    )
+    NULLABLE: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _refuse_nulls(self) -> Any:
+        for name in self.model_fields_set:
+            if getattr(self, name) is None and name not in self.NULLABLE:
+                raise ValueError(f"{name}: must not be null (omit it to keep the value)")
+        return self

@@ -20,7 +20,7 @@ from chalicelib.domain.roles import Role
 from chalicelib.models.orgs import Invitation, Membership, Org
 from chalicelib.models.users import UniqueClaim, User
 from chalicelib.settings import settings
-from chalicelib.usecases import integrations, maintenance, policies, services
+from chalicelib.usecases import integrations, maintenance, policies, services, status_pages
 from chalicelib.usecases.dynamo import condition_failed, transaction_connection
 from chalicelib.usecases.pagination import Page, fetch_page
 from chalicelib.usecases.users import find_user_by_email
@@ -156,6 +156,7 @@ def delete_org(org_id: str) -> None:
     policies.delete_all_policies(org_id)
     maintenance.delete_all_windows(org_id)
     integrations.delete_all_integrations(org_id)
+    status_pages.delete_all_pages(org_id)
     logger.info("org deleted", extra={"org_id": org_id})
 
 

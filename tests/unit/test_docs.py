@@ -23,6 +23,7 @@ README_SECTIONS = [
     "Alert ingest (integrations)",
     "Maintenance windows",
     "Incident categories",
+    "Status pages",
     "Real-time events",
     "The dashboard (web app)",
     "Configuration",

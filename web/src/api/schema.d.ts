@@ -859,6 +859,95 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/orgs/{org_id}/status-pages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Status pages, newest first */
+        get: operations["get_v1_orgs_org_id_status_pages"];
+        put?: never;
+        /** Create a public status page (role admin); 409 when the slug is taken */
+        post: operations["post_v1_orgs_org_id_status_pages"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org_id}/status-pages/{page_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One status page */
+        get: operations["get_v1_orgs_org_id_status_pages_page_id"];
+        put?: never;
+        post?: never;
+        /** Delete a status page (role admin); its published files go too */
+        delete: operations["delete_v1_orgs_org_id_status_pages_page_id"];
+        options?: never;
+        head?: never;
+        /** Change a status page (role admin); a new slug frees the old one and its files */
+        patch: operations["patch_v1_orgs_org_id_status_pages_page_id"];
+        trace?: never;
+    };
+    "/v1/orgs/{org_id}/status-pages/{page_id}/posts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A status page's posts, newest first (follow-up updates included) */
+        get: operations["get_v1_orgs_org_id_status_pages_page_id_posts"];
+        put?: never;
+        /** Post a public update on a status page (role user) */
+        post: operations["post_v1_orgs_org_id_status_pages_page_id_posts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org_id}/status-pages/{page_id}/posts/{post_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One post */
+        get: operations["get_v1_orgs_org_id_status_pages_page_id_posts_post_id"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org_id}/status-pages/{page_id}/posts/{post_id}/updates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Follow a post up (role user): a new post in its story with a new status and message */
+        post: operations["post_v1_orgs_org_id_status_pages_page_id_posts_post_id_updates"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/orgs/{org_id}/webhook-signing-secret": {
         parameters: {
             query?: never;
@@ -1114,6 +1203,41 @@ export interface components {
             /** Body */
             body: string;
         };
+        /** ComponentIn */
+        ComponentIn: {
+            /**
+             * Group
+             * @description Components with the same group are shown together
+             * @default null
+             */
+            group?: string | null;
+            /**
+             * Id
+             * @description An existing component of this page: keeps its id (and the posts naming it)
+             * @default null
+             */
+            id?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Service Id
+             * @description A service of this organization; the component shows its status
+             */
+            service_id: string;
+        };
+        /** ComponentOut */
+        ComponentOut: {
+            /** Group */
+            group: string | null;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Position */
+            position: number;
+            /** Service Id */
+            service_id: string;
+        };
         /** CreateIncidentRequest */
         CreateIncidentRequest: {
             /**
@@ -1167,6 +1291,49 @@ export interface components {
              * @default null
              */
             slug?: string | null;
+        };
+        /** CreatePageRequest */
+        CreatePageRequest: {
+            /**
+             * Components
+             * @description In page order (within each group)
+             */
+            components?: components["schemas"]["ComponentIn"][];
+            /**
+             * Description
+             * @default
+             */
+            description?: string;
+            /**
+             * Slug
+             * @description 1-48 lowercase letters, digits or hyphens, not starting or ending with a hyphen; unique across Vigil (409 when taken). The page is served at /status/{slug}.
+             */
+            slug: string;
+            /** Title */
+            title: string;
+        };
+        /** CreatePostRequest */
+        CreatePostRequest: {
+            /**
+             * Component Ids
+             * @description Components of this page
+             */
+            component_ids?: string[];
+            /**
+             * Incident Id
+             * @description An incident of this organization (internal: never published)
+             * @default null
+             */
+            incident_id?: string | null;
+            /** Message */
+            message: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "investigating" | "identified" | "monitoring" | "resolved";
+            /** Title */
+            title: string;
         };
         /** CreateServiceRequest */
         CreateServiceRequest: {
@@ -1879,6 +2046,37 @@ export interface components {
             /** Items */
             items: components["schemas"]["ServiceSummaryOut"][];
         };
+        /** PageList */
+        PageList: {
+            /** Items */
+            items: components["schemas"]["PageOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** PageOut */
+        PageOut: {
+            /** Components */
+            components: components["schemas"]["ComponentOut"][];
+            /** Created At */
+            created_at: string;
+            /** Description */
+            description: string;
+            /** Id */
+            id: string;
+            /** Org Id */
+            org_id: string;
+            /** Slug */
+            slug: string;
+            /** Title */
+            title: string;
+            /** Updated At */
+            updated_at: string;
+            /**
+             * Url
+             * @description The public page (static, served without the API)
+             */
+            url: string;
+        };
         /** PagerDutyAcknowledge */
         PagerDutyAcknowledge: {
             /**
@@ -2105,6 +2303,59 @@ export interface components {
             delay_minutes?: number;
             /** Targets */
             targets: (components["schemas"]["UserTarget"] | components["schemas"]["RoleTarget"] | components["schemas"]["EmailTarget"] | components["schemas"]["SmsTarget"] | components["schemas"]["WebhookTarget"] | components["schemas"]["SlackTarget"])[];
+        };
+        /** PostList */
+        PostList: {
+            /** Items */
+            items: components["schemas"]["PostOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** PostOut */
+        PostOut: {
+            /** Component Ids */
+            component_ids: string[];
+            /** Created At */
+            created_at: string;
+            /** Created By */
+            created_by: string | null;
+            /** Id */
+            id: string;
+            /** Incident Id */
+            incident_id: string | null;
+            /** Message */
+            message: string;
+            /** Page Id */
+            page_id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "investigating" | "identified" | "monitoring" | "resolved";
+            /**
+             * Thread Id
+             * @description The first post of the story; follow-ups share it
+             */
+            thread_id: string;
+            /** Title */
+            title: string;
+        };
+        /**
+         * PostUpdateRequest
+         * @description A follow-up of a post's story; title and component_ids default to the post's.
+         */
+        PostUpdateRequest: {
+            /** Component Ids */
+            component_ids?: string[];
+            /** Message */
+            message: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "investigating" | "identified" | "monitoring" | "resolved";
+            /** Title */
+            title?: string;
         };
         /** PreferenceList */
         PreferenceList: {
@@ -2507,6 +2758,27 @@ export interface components {
              * @default null
              */
             name?: string | null;
+        };
+        /**
+         * UpdatePageRequest
+         * @description Any create field; omitted fields keep their value (null is refused). `components` replaces the
+         *     list: pass back a component's `id` to keep it.
+         */
+        UpdatePageRequest: {
+            /**
+             * Components
+             * @description In page order (within each group)
+             */
+            components?: components["schemas"]["ComponentIn"][];
+            /** Description */
+            description?: string;
+            /**
+             * Slug
+             * @description 1-48 lowercase letters, digits or hyphens, not starting or ending with a hyphen; unique across Vigil (409 when taken). The page is served at /status/{slug}.
+             */
+            slug?: string;
+            /** Title */
+            title?: string;
         };
         /**
          * UpdateServiceRequest
@@ -7461,6 +7733,669 @@ export interface operations {
             };
             /** @description Conflict with the current state. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_orgs_org_id_status_pages: {
+        parameters: {
+            query?: {
+                /** @description Page size (1-100). */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page of the same list, unchanged (it is signed: any other value is 400). */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageList"];
+                };
+            };
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_v1_orgs_org_id_status_pages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreatePageRequest"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageOut"];
+                };
+            };
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than 256 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_orgs_org_id_status_pages_page_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                page_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    delete_v1_orgs_org_id_status_pages_page_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                page_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patch_v1_orgs_org_id_status_pages_page_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                page_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdatePageRequest"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageOut"];
+                };
+            };
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than 256 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_orgs_org_id_status_pages_page_id_posts: {
+        parameters: {
+            query?: {
+                /** @description Page size (1-100). */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page of the same list, unchanged (it is signed: any other value is 400). */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                org_id: string;
+                page_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostList"];
+                };
+            };
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_v1_orgs_org_id_status_pages_page_id_posts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                page_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreatePostRequest"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostOut"];
+                };
+            };
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than 256 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_orgs_org_id_status_pages_page_id_posts_post_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                page_id: string;
+                post_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_v1_orgs_org_id_status_pages_page_id_posts_post_id_updates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                page_id: string;
+                post_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PostUpdateRequest"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostOut"];
+                };
+            };
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than 256 KiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

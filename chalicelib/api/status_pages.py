@@ -1,0 +1,338 @@
+"""/v1/orgs/{org_id}/status-pages: public status pages, their components and posts (the admin side).
+
+The public side (`/v1/status/{slug}...`) is api/status_public.py; the static files are the publisher's.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints
+
+from chalicelib.api.access import require_member
+from chalicelib.api.fields import Id, Name, PatchRequest, RequestModel, ResponseModel
+from chalicelib.api.http import PAGE_PARAMS, VigilBlueprint, page_params, parse_body, path_id
+from chalicelib.domain.accounts import SLUG_PATTERN
+from chalicelib.domain.clock import iso
+from chalicelib.domain.roles import Role
+from chalicelib.models.status_pages import StatusPage, StatusPost
+from chalicelib.usecases import status_pages
+from chalicelib.usecases.status_pages import MAX_COMPONENTS, ComponentInput
+
+bp = VigilBlueprint(__name__)
+TAGS = ("status pages",)
+
+LongText = Annotated[str, Field(max_length=10_000)]
+Message = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
+PostStatusName = Literal["investigating", "identified", "monitoring", "resolved"]
+Slug = Annotated[
+    str,
+    Field(
+        pattern=SLUG_PATTERN,
+        description="1-48 lowercase letters, digits or hyphens, not starting or ending with a hyphen; "
+        "unique across Vigil (409 when taken). The page is served at /status/{slug}.",
+    ),
+]
+
+
+class ComponentIn(RequestModel):
+    id: Id | None = Field(
+        default=None, description="An existing component of this page: keeps its id (and the posts naming it)"
+    )
+    name: Name
+    service_id: Id = Field(description="A service of this organization; the component shows its status")
+    group: Name | None = Field(default=None, description="Components with the same group are shown together")
+
+
+Components = Annotated[
+    list[ComponentIn],
+    Field(max_length=MAX_COMPONENTS, description="In page order (within each group)"),
+]
+
+
+class CreatePageRequest(RequestModel):
+    slug: Slug
+    title: Name
+    description: LongText = ""
+    components: Components = Field(default_factory=list)
+
+
+class UpdatePageRequest(PatchRequest):
+    """Any create field; omitted fields keep their value (null is refused). `components` replaces the
+    list: pass back a component's `id` to keep it."""
+
+    slug: Slug | None = None
+    title: Name | None = None
+    description: LongText | None = None
+    components: Components | None = None
+
+
+class ComponentOut(ResponseModel):
+    id: str
+    name: str
+    service_id: str
+    group: str | None
+    position: int
+
+
+class PageOut(ResponseModel):
+    id: str
+    org_id: str
+    slug: str
+    title: str
+    description: str
+    components: list[ComponentOut]
+    url: str = Field(description="The public page (static, served without the API)")
+    created_at: str
+    updated_at: str
+
+
+class PageList(ResponseModel):
+    items: list[PageOut]
+    next_cursor: str | None
+
+
+class CreatePostRequest(RequestModel):
+    title: Name
+    status: PostStatusName
+    message: Message
+    component_ids: list[Id] = Field(
+        default_factory=list, max_length=MAX_COMPONENTS, description="Components of this page"
+    )
+    incident_id: Id | None = Field(
+        default=None, description="An incident of this organization (internal: never published)"
+    )
+
+
+class PostUpdateRequest(PatchRequest):
+    """A follow-up of a post's story; title and component_ids default to the post's."""
+
+    status: PostStatusName
+    message: Message
+    title: Name | None = None
+    component_ids: list[Id] | None = Field(default=None, max_length=MAX_COMPONENTS)
+
+
+class PostOut(ResponseModel):
+    id: str
+    page_id: str
+    thread_id: str = Field(description="The first post of the story; follow-ups share it")
+    title: str
+    status: PostStatusName
+    message: str
+    component_ids: list[str]
+    incident_id: str | None
+    created_at: str
+    created_by: str | None
+
+
+class PostList(ResponseModel):
+    items: list[PostOut]
+    next_cursor: str | None
+
+
+def page_to_api(page: StatusPage) -> dict[str, Any]:
+    return {
+        "id": page.page_id,
+        "org_id": page.org_id,
+        "slug": page.slug,
+        "title": page.title,
+        "description": page.description or "",
+        "components": [
+            {
+                "id": c.component_id,
+                "name": c.name,
+                "service_id": c.service_id,
+                "group": c.group,
+                "position": position,
+            }
+            for position, c in enumerate(page.components or [])
+        ],
+        "url": status_pages.public_url(page.slug),
+        "created_at": iso(page.created_at),
+        "updated_at": iso(page.updated_at),
+    }
+
+
+def post_to_api(post: StatusPost) -> dict[str, Any]:
+    return {
+        "id": post.post_id,
+        "page_id": post.page_id,
+        "thread_id": post.thread_id,
+        "title": post.title,
+        "status": post.status,
+        "message": post.message,
+        "component_ids": list(post.component_ids or []),
+        "incident_id": post.incident_id,
+        "created_at": iso(post.created_at),
+        "created_by": post.created_by,
+    }
+
+
+def _inputs(components: list[ComponentIn]) -> list[ComponentInput]:
+    return [ComponentInput(name=c.name, service_id=c.service_id, group=c.group, id=c.id) for c in components]
+
+
+def _page_id(page_id: str) -> str:
+    return path_id(page_id, what="status page")
+
+
+def _post_id(post_id: str) -> str:
+    return path_id(post_id, what="post")
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/status-pages",
+    methods=("POST",),
+    summary="Create a public status page (role admin); 409 when the slug is taken",
+    status=201,
+    body=CreatePageRequest,
+    response=PageOut,
+    tags=TAGS,
+    errors=(409,),
+)
+def create_page(org_id: str) -> dict[str, Any]:
+    actor = require_member(bp.current_request, org_id, min_role=Role.ADMIN)
+    request = parse_body(bp.current_request, CreatePageRequest)
+    page = status_pages.create_page(
+        org_id,
+        slug=request.slug,
+        title=request.title,
+        description=request.description,
+        components=_inputs(request.components),
+        actor_id=actor.user_id,
+    )
+    return page_to_api(page)
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/status-pages",
+    summary="Status pages, newest first",
+    response=PageList,
+    tags=TAGS,
+    query=PAGE_PARAMS,
+)
+def list_pages(org_id: str) -> dict[str, Any]:
+    require_member(bp.current_request, org_id)
+    limit, cursor = page_params(bp.current_request)
+    page = status_pages.list_pages(org_id, limit=limit, cursor=cursor)
+    return {"items": [page_to_api(p) for p in page.items], "next_cursor": page.next_cursor}
+
+
+@bp.route("/v1/orgs/{org_id}/status-pages/{page_id}", summary="One status page", response=PageOut, tags=TAGS)
+def get_page(org_id: str, page_id: str) -> dict[str, Any]:
+    require_member(bp.current_request, org_id)
+    return page_to_api(status_pages.get_page(org_id, _page_id(page_id)))
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/status-pages/{page_id}",
+    methods=("PATCH",),
+    summary="Change a status page (role admin); a new slug frees the old one and its files",
+    body=UpdatePageRequest,
+    response=PageOut,
+    tags=TAGS,
+    errors=(409,),
+)
+def update_page(org_id: str, page_id: str) -> dict[str, Any]:
+    require_member(bp.current_request, org_id, min_role=Role.ADMIN)
+    page_id = _page_id(page_id)
+    request = parse_body(bp.current_request, UpdatePageRequest)
+    page = status_pages.update_page(
+        org_id,
+        page_id,
+        slug=request.slug,
+        title=request.title,
+        description=request.description,
+        components=None if request.components is None else _inputs(request.components),
+    )
+    return page_to_api(page)
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/status-pages/{page_id}",
+    methods=("DELETE",),
+    summary="Delete a status page (role admin); its published files go too",
+    status=204,
+    tags=TAGS,
+)
+def delete_page(org_id: str, page_id: str) -> None:
+    require_member(bp.current_request, org_id, min_role=Role.ADMIN)
+    status_pages.delete_page(org_id, _page_id(page_id))
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/status-pages/{page_id}/posts",
+    methods=("POST",),
+    summary="Post a public update on a status page (role user)",
+    status=201,
+    body=CreatePostRequest,
+    response=PostOut,
+    tags=TAGS,
+)
+def create_post(org_id: str, page_id: str) -> dict[str, Any]:
+    actor = require_member(bp.current_request, org_id, min_role=Role.USER)
+    page_id = _page_id(page_id)
+    request = parse_body(bp.current_request, CreatePostRequest)
+    post = status_pages.create_post(
+        org_id,
+        page_id,
+        title=request.title,
+        status=request.status,
+        message=request.message,
+        component_ids=request.component_ids,
+        incident_id=request.incident_id,
+        actor_id=actor.user_id,
+    )
+    return post_to_api(post)
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/status-pages/{page_id}/posts",
+    summary="A status page's posts, newest first (follow-up updates included)",
+    response=PostList,
+    tags=TAGS,
+    query=PAGE_PARAMS,
+)
+def list_posts(org_id: str, page_id: str) -> dict[str, Any]:
+    require_member(bp.current_request, org_id)
+    limit, cursor = page_params(bp.current_request)
+    page = status_pages.list_posts(org_id, _page_id(page_id), limit=limit, cursor=cursor)
+    return {"items": [post_to_api(p) for p in page.items], "next_cursor": page.next_cursor}
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/status-pages/{page_id}/posts/{post_id}",
+    summary="One post",
+    response=PostOut,
+    tags=TAGS,
+)
+def get_post(org_id: str, page_id: str, post_id: str) -> dict[str, Any]:
+    require_member(bp.current_request, org_id)
+    return post_to_api(status_pages.get_post(org_id, _page_id(page_id), _post_id(post_id)))
+
+
+@bp.route(
+    "/v1/orgs/{org_id}/status-pages/{page_id}/posts/{post_id}/updates",
+    methods=("POST",),
+    summary="Follow a post up (role user): a new post in its story with a new status and message",
+    status=201,
+    body=PostUpdateRequest,
+    response=PostOut,
+    tags=TAGS,
+)
+def add_update(org_id: str, page_id: str, post_id: str) -> dict[str, Any]:
+    actor = require_member(bp.current_request, org_id, min_role=Role.USER)
+    page_id, post_id = _page_id(page_id), _post_id(post_id)
+    request = parse_body(bp.current_request, PostUpdateRequest)
+    post = status_pages.add_update(
+        org_id,
+        page_id,
+        post_id,
+        status=request.status,
+        message=request.message,
+        title=request.title,
+        component_ids=request.component_ids,
+        actor_id=actor.user_id,
+    )
+    return post_to_api(post)
