@@ -1,6 +1,6 @@
 // Status pages in the dashboard, pure: the editor's component list (order, groups), the public
 // document's grouping (the order every published file uses), and the update prefilled from an incident.
-import type { Post, PostStatus, PublicComponent, StatusPageComponent } from "./api/statusPages";
+import type { Post, PostStatus, PublicComponent, PublicPost, StatusPageComponent } from "./api/statusPages";
 
 export const POST_STATUSES: PostStatus[] = ["investigating", "identified", "monitoring", "resolved"];
 
@@ -14,14 +14,20 @@ export interface ComponentDraft {
 }
 
 let nextKey = 0;
-export function draftOf(component: Partial<StatusPageComponent> & { name: string; service_id: string }): ComponentDraft {
+export function draftOf(component: { id?: string; name: string; service_id: string; group?: string | null }): ComponentDraft {
   nextKey += 1;
   return { key: `c${nextKey}`, id: component.id, name: component.name, service_id: component.service_id, group: component.group ?? "" };
 }
 
-/** The API's `components` from the editor's rows: in their order, without empty groups. */
-export function componentsBody(drafts: ComponentDraft[]): { name: string; service_id: string; group?: string }[] {
-  return drafts.map((d) => ({ name: d.name.trim(), service_id: d.service_id, ...(d.group.trim() ? { group: d.group.trim() } : {}) }));
+/** The API's `components` from the editor's rows: in their order, without empty groups; a saved
+ * component keeps its id (and so the posts that name it). */
+export function componentsBody(drafts: ComponentDraft[]): { id?: string; name: string; service_id: string; group?: string }[] {
+  return drafts.map((d) => ({
+    ...(d.id ? { id: d.id } : {}),
+    name: d.name.trim(),
+    service_id: d.service_id,
+    ...(d.group.trim() ? { group: d.group.trim() } : {}),
+  }));
 }
 
 /** A copy of `list` with item `index` moved by `step` (-1 up, +1 down); the same list at either end. */
@@ -46,7 +52,8 @@ export function grouped<T extends { group?: string | null }>(components: T[]): {
   return [...runs].filter(([, items]) => items.length).map(([group, items]) => ({ group, components: items }));
 }
 
-/** A URL slug from a title: "Acme Cloud!" → "acme-cloud". */
+/** A URL slug from a title: "Acme Cloud!" → "acme-cloud" (the API's rule: 1-48 of a-z, 0-9 and "-",
+ * no "-" at either end). */
 export function slugOf(title: string): string {
   return title
     .normalize("NFKD")
@@ -54,7 +61,7 @@ export function slugOf(title: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-+|-+$/g, "")
-    .slice(0, 63)
+    .slice(0, 48)
     .replace(/-+$/, "");
 }
 
@@ -101,7 +108,28 @@ export const OVERALL_WORDS: Record<string, string> = {
 };
 
 /** The names of a post's components on the page. */
-export function componentNames(post: Pick<Post, "component_ids">, components: Pick<PublicComponent, "id" | "name">[]): string[] {
+export function componentNames(post: Pick<PublicPost, "component_ids">, components: Pick<PublicComponent, "id" | "name">[]): string[] {
   const byId = new Map(components.map((c) => [c.id, c.name]));
   return post.component_ids.map((id) => byId.get(id)).filter((name): name is string => Boolean(name));
+}
+
+/** The stage after `status` (a story moves investigating → identified → monitoring → resolved). */
+export function nextStatus(status: PostStatus): PostStatus {
+  return POST_STATUSES[Math.min(POST_STATUSES.indexOf(status) + 1, POST_STATUSES.length - 1)];
+}
+
+/** The newest post of each story (thread), newest story first; `posts` come newest first. */
+export function latestOfThreads(posts: Post[]): Post[] {
+  const seen = new Set<string>();
+  return posts.filter((p) => !seen.has(p.thread_id) && Boolean(seen.add(p.thread_id)));
+}
+
+/** A follow-up of a story: its title and components, the next stage, a new message. */
+export function followUpDraft(post: Pick<Post, "title" | "status" | "component_ids">): PostDraft {
+  return { title: post.title, status: nextStatus(post.status), message: "", component_ids: [...post.component_ids] };
+}
+
+/** The open story an incident already has on a page (its newest post, not resolved), if any. */
+export function openStoryOf(posts: Post[], incidentId: string): Post | null {
+  return latestOfThreads(posts).find((p) => p.incident_id === incidentId && p.status !== "resolved") ?? null;
 }

@@ -6,7 +6,7 @@ import { createMemoryHistory, createRouter } from "vue-router";
 import { ApiError } from "../src/api/client";
 import * as statusApi from "../src/api/statusPages";
 import { me } from "../src/state/me";
-import { document, page, services } from "./fixtures/statusPages";
+import { document, page, post, posts, services } from "./fixtures/statusPages";
 
 vi.mock("../src/api/statusPages", () => ({
   listStatusPages: vi.fn(),
@@ -15,6 +15,8 @@ vi.mock("../src/api/statusPages", () => ({
   updateStatusPage: vi.fn(),
   deleteStatusPage: vi.fn(),
   createPost: vi.fn(),
+  followUp: vi.fn(),
+  listPosts: vi.fn(),
   publicStatus: vi.fn(),
   subscriberCount: vi.fn(),
 }));
@@ -55,10 +57,11 @@ beforeEach(() => {
   fake.publicStatus.mockResolvedValue(structuredClone(document));
   fake.subscriberCount.mockResolvedValue({ count: 3, confirmed: 2, pending: 1 });
   fake.listStatusPages.mockResolvedValue([structuredClone(page)]);
+  fake.listPosts.mockResolvedValue(structuredClone(posts));
 });
 
 describe("StatusPageEditorPage", () => {
-  it("lets an admin reorder, regroup and save, shows the preview and the subscriber count", async () => {
+  it("lets an admin reorder and save, shows the preview and the subscriber count", async () => {
     signIn("admin");
     fake.updateStatusPage.mockImplementation(async (_org, _id, body) => ({ ...page, ...body, components: page.components }) as never);
     const { wrapper } = await open(`/orgs/${ORG}/status-pages/page-1`);
@@ -77,32 +80,57 @@ describe("StatusPageEditorPage", () => {
       slug: "acme",
       description: "How Acme is doing",
       components: [
-        { name: "Website", service_id: "svc-web" },
-        { name: "Storage", service_id: "svc-db", group: "Platform" },
-        { name: "API", service_id: "svc-api", group: "Platform" },
+        { id: "cmp-web", name: "Website", service_id: "svc-web" },
+        { id: "cmp-db", name: "Storage", service_id: "svc-db", group: "Platform" },
+        { id: "cmp-api", name: "API", service_id: "svc-api", group: "Platform" },
       ],
     });
     expect(wrapper.get("[role=status].notice").text()).toContain("Saved");
     expect(fake.publicStatus).toHaveBeenCalledTimes(2); // the preview is read again
+    expect(wrapper.get("a.button").attributes("href")).toBe("http://127.0.0.1:8080/status/acme");
     wrapper.unmount();
   });
 
-  it("posts an update and shows it in the page's posts", async () => {
+  it("posts an update and lists it with its status", async () => {
     signIn("user");
-    fake.createPost.mockResolvedValue({ id: "post-3", title: "All good", status: "resolved", message: "Fixed.", created_at: "2026-12-01T07:00:00Z", component_ids: ["cmp-api"] });
+    const made = post({ title: "All good", status: "resolved", message: "Fixed.", created_at: "2026-12-01T07:00:00Z" });
+    fake.createPost.mockResolvedValue(made);
     const { wrapper } = await open(`/orgs/${ORG}/status-pages/page-1`);
+    expect(wrapper.findAll("[data-posted]").map((li) => li.get(".badge").text())).toEqual(["Status: identified", "Status: investigating"]);
     const form = wrapper.findAll("form")[1];
     await form.get("input:not([type])").setValue("All good");
     await form.get("select").setValue("resolved");
     await form.get("textarea").setValue("Fixed.");
     await form.get("input[value=cmp-api]").setValue(true);
-    fake.publicStatus.mockResolvedValue({ ...document, posts: [{ id: "post-3", title: "All good", status: "resolved", message: "Fixed.", created_at: "2026-12-01T07:00:00Z", component_ids: ["cmp-api"] }, ...document.posts] });
+    fake.listPosts.mockResolvedValue([made, ...posts]);
     await form.trigger("submit");
     await flushPromises();
     expect(fake.createPost).toHaveBeenCalledWith(ORG, "page-1", { title: "All good", status: "resolved", message: "Fixed.", component_ids: ["cmp-api"] });
-    expect(wrapper.text()).toContain("Update “All good” posted.");
-    expect(wrapper.get(".posts li").text()).toMatch(/resolved\s+All good/);
+    expect(wrapper.text()).toContain("Update “All good” posted (resolved).");
+    expect(wrapper.get("[data-posted]").text()).toMatch(/resolved\s+All good/);
+    expect(fake.publicStatus).toHaveBeenCalledTimes(2); // the preview is read again
     expect((wrapper.findAll("form")[1].get("input:not([type])").element as HTMLInputElement).value).toBe(""); // ready for the next one
+    wrapper.unmount();
+  });
+
+  it("follows an open story up from its newest post", async () => {
+    signIn("user");
+    fake.followUp.mockResolvedValue(post({ id: "post-3", thread_id: "post-1", status: "monitoring" }));
+    const { wrapper } = await open(`/orgs/${ORG}/status-pages/page-1`);
+    // Only the newest post of an open story offers a follow-up.
+    expect(wrapper.findAll("[data-posted]").map((li) => li.find("button").exists())).toEqual([true, false]);
+    await byText(wrapper, "button", "Follow up API errors")!.trigger("click");
+    await flushPromises();
+    const form = wrapper.findAll("form")[1];
+    expect(wrapper.text()).toContain("Follows up “API errors” (identified");
+    expect((form.get("input:not([type])").element as HTMLInputElement).value).toBe("API errors");
+    expect((form.get("select").element as HTMLSelectElement).value).toBe("monitoring");
+    await form.get("textarea").setValue("The fix is out; watching.");
+    await form.trigger("submit");
+    await flushPromises();
+    expect(fake.followUp).toHaveBeenCalledWith(ORG, "page-1", "post-2", { title: "API errors", status: "monitoring", message: "The fix is out; watching.", component_ids: ["cmp-api"] });
+    expect(fake.createPost).not.toHaveBeenCalled();
+    expect(wrapper.text()).not.toContain("Follows up");
     wrapper.unmount();
   });
 
@@ -129,7 +157,6 @@ describe("StatusPageEditorPage", () => {
   it("creates a page with a slug made from its title, then opens it", async () => {
     signIn("admin");
     fake.createStatusPage.mockResolvedValue({ ...page, id: "page-9", slug: "acme-cloud", title: "Acme Cloud", components: [] });
-    fake.getStatusPage.mockResolvedValue({ ...page, id: "page-9", slug: "acme-cloud", title: "Acme Cloud", components: [] });
     const { wrapper, router } = await open(`/orgs/${ORG}/status-pages/new`);
     expect(wrapper.get("h1").text()).toBe("New status page");
     await wrapper.get("#sp-title").setValue("Acme Cloud");
@@ -162,23 +189,30 @@ describe("StatusPageEditorPage", () => {
 });
 
 describe("IncidentUpdatePanel", () => {
-  it("prefills from the incident, posts to the page showing its service and links the incident", async () => {
-    signIn("user");
-    const other = { ...page, id: "page-0", slug: "other", title: "Other", components: [{ id: "x", name: "X", service_id: "svc-x", group: null }] };
-    fake.listStatusPages.mockResolvedValue([other, structuredClone(page)]);
-    fake.createPost.mockResolvedValue({ ...document.posts[0], id: "post-9" });
+  const incident = { id: "inc-7", title: "db-7 OOM killed on prod-eu", service_id: "svc-api" };
+  async function panel() {
     const { default: Panel } = await import("../src/components/status/IncidentUpdatePanel.vue");
-    const incident = { id: "inc-1", title: "db-7 OOM killed on prod-eu", service_id: "svc-api" };
     const router = createRouter({ history: createMemoryHistory(), routes: [{ path: "/", component: { template: "<p/>" } }] });
     const wrapper = mount(Panel, { props: { orgId: ORG, incident }, global: { plugins: [router] } });
     await flushPromises();
+    return wrapper;
+  }
+
+  it("prefills the first post from the incident, on the page showing its service, and links the incident", async () => {
+    signIn("user");
+    const other = { ...page, id: "page-0", slug: "other", title: "Other", components: [{ id: "x", name: "X", service_id: "svc-x", group: null, position: 0 }] };
+    fake.listStatusPages.mockResolvedValue([other, structuredClone(page)]);
+    fake.createPost.mockResolvedValue(post({ id: "post-9", incident_id: "inc-7" }));
+    const wrapper = await panel();
     expect((wrapper.get("select").element as HTMLSelectElement).value).toBe("page-1"); // the page with the service
     const title = wrapper.get("input:not([type])");
     expect((title.element as HTMLInputElement).value).toBe(incident.title);
     expect(wrapper.text()).toContain("still the incident's internal title");
+    expect((wrapper.findAll("select")[1].element as HTMLSelectElement).value).toBe("investigating");
     expect(wrapper.findAll("input[type=checkbox]").filter((c) => (c.element as HTMLInputElement).checked).map((c) => c.attributes("value"))).toEqual(["cmp-api"]);
     await title.setValue("Some payments fail");
     await wrapper.get("textarea").setValue("We are on it.");
+    fake.listPosts.mockResolvedValue([post({ id: "post-9", thread_id: "post-9", incident_id: "inc-7", title: "Some payments fail" }), ...posts]);
     await wrapper.get("form").trigger("submit");
     await flushPromises();
     expect(fake.createPost).toHaveBeenCalledWith(ORG, "page-1", {
@@ -186,9 +220,30 @@ describe("IncidentUpdatePanel", () => {
       status: "investigating",
       message: "We are on it.",
       component_ids: ["cmp-api"],
-      incident_id: "inc-1",
+      incident_id: "inc-7",
     });
-    expect(wrapper.get("[role=status]").text()).toContain("Update posted to Acme status.");
-    expect(wrapper.get("[role=status] a").attributes("href")).toBe("/status/acme");
+    expect(wrapper.get("[role=status]").text()).toContain("Update posted to Acme status (identified).");
+    expect(wrapper.get("[role=status] a").attributes("href")).toBe("http://127.0.0.1:8080/status/acme");
+    // The next update follows the story just started.
+    expect(wrapper.text()).toContain("Follows up this incident's story “Some payments fail”");
+  });
+
+  it("follows up the incident's open story, or starts a new one on request", async () => {
+    signIn("user");
+    fake.listPosts.mockResolvedValue(structuredClone(posts).map((p) => ({ ...p, incident_id: "inc-7" })));
+    fake.followUp.mockResolvedValue(post({ status: "monitoring" }));
+    const wrapper = await panel();
+    expect(wrapper.text()).toContain("Follows up this incident's story “API errors” (identified");
+    expect(wrapper.text()).not.toContain("internal title"); // the story's title is already public
+    expect((wrapper.get("select").element as HTMLSelectElement).value).toBe("monitoring");
+    await wrapper.get("textarea").setValue("Recovering.");
+    await wrapper.get("form").trigger("submit");
+    await flushPromises();
+    expect(fake.followUp).toHaveBeenCalledWith(ORG, "page-1", "post-2", { title: "API errors", status: "monitoring", message: "Recovering.", component_ids: ["cmp-api"] });
+
+    await byText(wrapper, "button", "Start a new story instead")!.trigger("click");
+    await flushPromises();
+    expect((wrapper.get("input:not([type])").element as HTMLInputElement).value).toBe(incident.title);
+    expect((wrapper.get("select").element as HTMLSelectElement).value).toBe("investigating");
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { componentNames, componentsBody, draftOf, grouped, moved, postFromIncident, slugOf } from "../src/statusPages";
-import { document, page } from "./fixtures/statusPages";
+import { componentNames, componentsBody, draftOf, followUpDraft, grouped, latestOfThreads, moved, nextStatus, openStoryOf, postFromIncident, slugOf } from "../src/statusPages";
+import { document, page, post, posts } from "./fixtures/statusPages";
 
 describe("status page helpers", () => {
   it("moves a component one place and leaves the list alone at either end", () => {
@@ -26,19 +26,21 @@ describe("status page helpers", () => {
     ]);
   });
 
-  it("sends the editor's rows in their order, trimmed, without empty groups", () => {
-    const rows = page.components.map(draftOf);
+  it("sends the editor's rows in their order, trimmed, without empty groups, saved ones with their id", () => {
+    const rows = [...page.components.map(draftOf), draftOf({ name: "Search", service_id: "svc-x" })];
     rows[0].name = "  Website ";
     expect(componentsBody(moved(rows, 0, 1))).toEqual([
-      { name: "API", service_id: "svc-api", group: "Platform" },
-      { name: "Website", service_id: "svc-web" },
-      { name: "Storage", service_id: "svc-db", group: "Platform" },
+      { id: "cmp-api", name: "API", service_id: "svc-api", group: "Platform" },
+      { id: "cmp-web", name: "Website", service_id: "svc-web" },
+      { id: "cmp-db", name: "Storage", service_id: "svc-db", group: "Platform" },
+      { name: "Search", service_id: "svc-x" },
     ]);
   });
 
   it("makes a slug of a title", () => {
     expect(slugOf("Acme Cloud — Status!")).toBe("acme-cloud-status");
     expect(slugOf("Café Ünïcode")).toBe("cafe-unicode");
+    expect(slugOf(`${"a".repeat(47)} b`)).toBe("a".repeat(47)); // 48 at most, no "-" at the end
   });
 
   it("prefills an update from an incident: investigating, the components of its service", () => {
@@ -49,5 +51,16 @@ describe("status page helpers", () => {
 
   it("names a post's components, skipping removed ones", () => {
     expect(componentNames({ component_ids: ["cmp-db", "gone", "cmp-web"] }, document.components)).toEqual(["Storage", "Website"]);
+  });
+
+  it("follows a story up: its newest post, the next stage, and an incident's open story", () => {
+    expect(["investigating", "identified", "monitoring", "resolved"].map((s) => nextStatus(s as never))).toEqual(["identified", "monitoring", "resolved", "resolved"]);
+    const other = post({ id: "post-9", thread_id: "post-9", title: "Slow search", status: "monitoring", created_at: "2026-12-01T06:20:00Z" });
+    const all = [other, ...posts];
+    expect(latestOfThreads(all).map((p) => p.id)).toEqual(["post-9", "post-2"]);
+    expect(followUpDraft(posts[0])).toEqual({ title: "API errors", status: "monitoring", message: "", component_ids: ["cmp-api"] });
+    expect(openStoryOf(all, "inc-1")?.id).toBe("post-2");
+    expect(openStoryOf([post({ id: "post-3", thread_id: "post-1", status: "resolved", incident_id: "inc-1" }), ...all], "inc-1")).toBeNull();
+    expect(openStoryOf(all, "inc-2")).toBeNull();
   });
 });

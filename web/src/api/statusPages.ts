@@ -1,44 +1,18 @@
-// The status page routes (API.md "Status pages") as the dashboard calls them.
-import { ApiError, errorMessage } from "./client";
+// The status page routes (API.md "Status pages") as the dashboard calls them: the admin routes through
+// the generated client; the public document and the subscriber count (served by routes on other
+// branches) by path until the client knows them.
+import { allPages, api, ApiError, call, errorMessage, type Schemas } from "./client";
 import { currentAccessToken, expiresSoon, refreshSession } from "./session";
 
 export type ComponentStatus = "operational" | "degraded_performance" | "partial_outage" | "major_outage" | "under_maintenance";
-export type PostStatus = "investigating" | "identified" | "monitoring" | "resolved";
-
-export interface StatusPageComponent {
-  id: string;
-  name: string;
-  service_id: string;
-  group?: string | null;
-}
-export interface StatusPage {
-  id: string;
-  slug: string;
-  title: string;
-  description?: string | null;
-  components: StatusPageComponent[];
-}
-export interface StatusPageIn {
-  slug: string;
-  title: string;
-  description?: string;
-  components: { name: string; service_id: string; group?: string }[];
-}
-export interface PostIn {
-  title: string;
-  status: PostStatus;
-  message: string;
-  component_ids?: string[];
-  incident_id?: string;
-}
-export interface Post {
-  id: string;
-  title: string;
-  status: PostStatus;
-  message: string;
-  created_at: string;
-  component_ids: string[];
-}
+export type StatusPage = Schemas["PageOut"];
+export type StatusPageComponent = Schemas["ComponentOut"];
+export type StatusPageIn = Schemas["CreatePageRequest"];
+export type PostIn = Schemas["CreatePostRequest"];
+export type Post = Schemas["PostOut"];
+export type PostStatus = Post["status"];
+/** A post as the public document shows it. */
+export type PublicPost = Pick<Post, "id" | "title" | "status" | "message" | "created_at" | "component_ids">;
 export interface PublicComponent {
   id: string;
   name: string;
@@ -53,7 +27,7 @@ export interface PublicStatus {
   description: string | null;
   status: ComponentStatus;
   components: PublicComponent[];
-  posts: Post[];
+  posts: PublicPost[];
   maintenances: { title: string; state: string; starts_at: string; ends_at: string; component_ids: string[] }[];
   updated_at: string;
 }
@@ -63,41 +37,42 @@ export interface SubscriberCount {
   pending: number;
 }
 
-async function send<T>(method: string, path: string, body?: unknown): Promise<T> {
+async function get<T>(path: string): Promise<T> {
   if (expiresSoon()) await refreshSession();
   const token = currentAccessToken();
-  const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
-  if (body !== undefined) headers["Content-Type"] = "application/json";
   let response: Response;
   try {
-    response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    response = await fetch(path, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
   } catch {
     throw new ApiError(0, "Vigil cannot be reached. Check your connection and try again.");
   }
-  const data = response.status === 204 ? null : await response.json().catch(() => null);
+  const data = await response.json().catch(() => null);
   if (!response.ok) throw new ApiError(response.status, errorMessage(data, response.status));
   return data as T;
 }
 
-const pages = (orgId: string) => `/v1/orgs/${encodeURIComponent(orgId)}/status-pages`;
-const one = (orgId: string, pageId: string) => `${pages(orgId)}/${encodeURIComponent(pageId)}`;
+const org = (orgId: string) => ({ org_id: orgId });
+const one = (orgId: string, pageId: string) => ({ org_id: orgId, page_id: pageId });
 
-export async function listStatusPages(orgId: string): Promise<StatusPage[]> {
-  const items: StatusPage[] = [];
-  let cursor: string | null | undefined;
-  do {
-    const query = new URLSearchParams({ limit: "100", ...(cursor ? { cursor } : {}) });
-    const page = await send<{ items: StatusPage[]; next_cursor?: string | null }>("GET", `${pages(orgId)}?${query}`);
-    items.push(...page.items);
-    cursor = page.next_cursor;
-  } while (cursor);
-  return items;
-}
-export const getStatusPage = (orgId: string, pageId: string) => send<StatusPage>("GET", one(orgId, pageId));
-export const createStatusPage = (orgId: string, body: StatusPageIn) => send<StatusPage>("POST", pages(orgId), body);
-export const updateStatusPage = (orgId: string, pageId: string, body: Partial<StatusPageIn>) => send<StatusPage>("PATCH", one(orgId, pageId), body);
-export const deleteStatusPage = (orgId: string, pageId: string) => send<null>("DELETE", one(orgId, pageId));
-export const createPost = (orgId: string, pageId: string, body: PostIn) => send<Post>("POST", `${one(orgId, pageId)}/posts`, body);
+export const listStatusPages = (orgId: string) =>
+  allPages((cursor) => call(api.GET("/v1/orgs/{org_id}/status-pages", { params: { path: org(orgId), query: { limit: 100, cursor } } })));
+export const getStatusPage = (orgId: string, pageId: string) =>
+  call(api.GET("/v1/orgs/{org_id}/status-pages/{page_id}", { params: { path: one(orgId, pageId) } }));
+export const createStatusPage = (orgId: string, body: StatusPageIn) =>
+  call(api.POST("/v1/orgs/{org_id}/status-pages", { params: { path: org(orgId) }, body }));
+export const updateStatusPage = (orgId: string, pageId: string, body: Schemas["UpdatePageRequest"]) =>
+  call(api.PATCH("/v1/orgs/{org_id}/status-pages/{page_id}", { params: { path: one(orgId, pageId) }, body }));
+export const deleteStatusPage = (orgId: string, pageId: string) =>
+  call(api.DELETE("/v1/orgs/{org_id}/status-pages/{page_id}", { params: { path: one(orgId, pageId) } }));
+export const createPost = (orgId: string, pageId: string, body: PostIn) =>
+  call(api.POST("/v1/orgs/{org_id}/status-pages/{page_id}/posts", { params: { path: one(orgId, pageId) }, body }));
+/** The page's posts, newest first (follow-ups included). */
+export const listPosts = (orgId: string, pageId: string) =>
+  allPages((cursor) => call(api.GET("/v1/orgs/{org_id}/status-pages/{page_id}/posts", { params: { path: one(orgId, pageId), query: { limit: 100, cursor } } })));
+/** A follow-up of a post's story: a new post in its thread. */
+export const followUp = (orgId: string, pageId: string, postId: string, body: Schemas["PostUpdateRequest"]) =>
+  call(api.POST("/v1/orgs/{org_id}/status-pages/{page_id}/posts/{post_id}/updates", { params: { path: { ...one(orgId, pageId), post_id: postId } }, body }));
 /** The live public document, as the published page shows it (no auth needed). */
-export const publicStatus = (slug: string) => send<PublicStatus>("GET", `/v1/status/${encodeURIComponent(slug)}`);
-export const subscriberCount = (orgId: string, pageId: string) => send<SubscriberCount>("GET", `${one(orgId, pageId)}/subscribers`);
+export const publicStatus = (slug: string) => get<PublicStatus>(`/v1/status/${encodeURIComponent(slug)}`);
+export const subscriberCount = (orgId: string, pageId: string) =>
+  get<SubscriberCount>(`/v1/orgs/${encodeURIComponent(orgId)}/status-pages/${encodeURIComponent(pageId)}/subscribers`);
