@@ -21,6 +21,7 @@ from chalicelib.api import (
     realtime,
     services,
     status_pages,
+    status_public,
     users,
 )
 from chalicelib.events import alerts as alert_events
@@ -50,6 +51,7 @@ app.register_blueprint(preferences.bp)
 app.register_blueprint(integrations.bp)
 app.register_blueprint(maintenance.bp)
 app.register_blueprint(status_pages.bp)
+app.register_blueprint(status_public.bp)
 app.register_blueprint(alerts.bp)
 app.register_blueprint(probes.bp)
 app.register_blueprint(heartbeats.bp)

@@ -82,6 +82,7 @@ class RouteDoc:
     query: tuple[QueryParam, ...] = field(default_factory=tuple)
     errors: tuple[int, ...] = field(default_factory=tuple)
     text: bool = False  # answers text/plain (the ping routes), errors included
+    media_type: str | None = None  # a success body of this type (a string: Atom, SVG); errors stay JSON
 
 
 def error_response(error: VigilError) -> Response:
@@ -111,6 +112,7 @@ class VigilBlueprint(Blueprint):
         query: tuple[QueryParam, ...] = (),
         errors: tuple[int, ...] = (),
         text: bool = False,
+        media_type: str | None = None,
         **chalice_options: Any,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         chalice_options.setdefault("content_types", ACCEPTED_CONTENT_TYPES)
@@ -125,6 +127,7 @@ class VigilBlueprint(Blueprint):
             query=query,
             errors=errors,
             text=text,
+            media_type=media_type,
         )
 
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:

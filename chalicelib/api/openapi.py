@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from chalicelib.api.fields import ID_PATTERN
 from chalicelib.api.http import MAX_BODY_BYTES, MAX_JSON_DEPTH, RouteDoc
+from chalicelib.domain.accounts import SLUG_PATTERN
 from chalicelib.domain.enums import CHANNELS
 
 _ERROR_SCHEMA = {
@@ -43,6 +44,7 @@ _PATH_SCHEMAS: dict[str, dict[str, Any]] = {
     "key": {"type": "string", "minLength": 1, "maxLength": 128},
     "token": {"type": "string", "minLength": 1, "maxLength": 128},
     "suffix": {"type": "string", "minLength": 1, "maxLength": 64, "examples": ["start", "fail", "log", "0"]},
+    "slug": {"type": "string", "pattern": SLUG_PATTERN},
 }
 _TEXT = {"text/plain": {"schema": {"type": "string"}}}
 _ID_SCHEMA = {"type": "string", "pattern": ID_PATTERN}
@@ -121,6 +123,8 @@ def _operation(path: str, method: str, doc: RouteDoc, schemas: dict[str, Any]) -
         success["content"] = {"application/json": {"schema": _schema_ref(doc.response, schemas)}}
     if doc.text:
         success["content"] = _TEXT
+    if doc.media_type is not None:
+        success["content"] = {doc.media_type: {"schema": {"type": "string"}}}
     responses: dict[str, Any] = {str(doc.status): success}
     codes = set(doc.errors) | {503}  # API Gateway throttles every route
     if doc.body is not None:

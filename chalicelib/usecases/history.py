@@ -134,6 +134,25 @@ def rollup_since(key: str, *, days: int, now: int) -> Rollup:
 _COUNTER_NAMES = ["service_key", "hour", "n", "f", "m", "rs", "rc", *HISTOGRAM_ATTRIBUTES]
 
 
+def daily_rollups_since(key: str, *, days: int, now: int) -> dict[int, Rollup]:
+    """Counters of each of the last ``days`` UTC days including today, by day number (days without
+    data left out): one Query of daily rollups plus one of the recent hours not folded yet."""
+    first_day = now // DAY - days + 1
+    by_day: dict[int, Rollup] = {}
+    folded: set[int] = set()
+    for daily in DailyRollup.query(key, DailyRollup.day >= first_day):
+        by_day[int(daily.day)] = daily.rollup()
+        folded |= {int(h) for h in (daily.folded_hours or set())}
+    recent_from = max(hour_of(now) - UNFOLDED_HOURS * HOUR, first_day * DAY)
+    for bucket in HourBucket.query(key, HourBucket.hour >= recent_from, attributes_to_get=_COUNTER_NAMES):
+        if int(bucket.hour) not in folded:
+            day = int(bucket.hour) // DAY
+            by_day[day] = by_day.get(day, Rollup()) + counters_outside_maintenance(
+                bucket, end=now, checks_read=False
+            )
+    return by_day
+
+
 def metrics_for(service: Service, *, days: int, now: int) -> ServiceMetrics:
     rollup = rollup_since(service_key(service.org_id, service.service_id), days=days, now=now)
     down_since = int(service.down_since) if service.status == "down" and service.down_since else None

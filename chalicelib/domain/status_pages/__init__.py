@@ -26,9 +26,16 @@ from chalicelib.domain.status_pages.model import (
     PostStatus,
     ServiceFacts,
 )
-from chalicelib.domain.status_pages.status import component_status, indicator, page_status, worst_status
+from chalicelib.domain.status_pages.status import (
+    component_status,
+    component_statuses,
+    indicator,
+    page_status,
+    worst_status,
+)
 from chalicelib.domain.status_pages.status_json import status_document
 from chalicelib.domain.status_pages.summary_json import summary_document
+from chalicelib.domain.status_pages.uptime import DayUptime, daily_series, window_uptime
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,7 @@ __all__ = [
     "Component",
     "ComponentStatus",
     "DayCounts",
+    "DayUptime",
     "Maintenance",
     "MaintenanceState",
     "PageSnapshot",
@@ -69,6 +77,8 @@ __all__ = [
     "atom_feed",
     "badge_svg",
     "component_status",
+    "component_statuses",
+    "daily_series",
     "index_html",
     "indicator",
     "json_bytes",
@@ -76,5 +86,6 @@ __all__ = [
     "published_files",
     "status_document",
     "summary_document",
+    "window_uptime",
     "worst_status",
 ]

@@ -13,7 +13,7 @@ Days are UTC day numbers, `epoch_seconds // 86400`, as `DailyRollup.day`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from chalicelib.domain.monitoring import MonitorStatus
@@ -112,6 +112,8 @@ class Maintenance:
     starts_at: int
     ends_at: int
     component_ids: tuple[str, ...] = ()  # the page's components whose services the window covers
+    # When the window was planned (MaintenanceWindow.created_at); None: starts_at.
+    created_at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -125,4 +127,4 @@ class PageSnapshot:
     description: str = ""
     components: tuple[Component, ...] = ()
     posts: tuple[Post, ...] = ()  # any order; the documents show them newest first
-    maintenances: tuple[Maintenance, ...] = field(default=())
+    maintenances: tuple[Maintenance, ...] = ()

@@ -21,6 +21,11 @@ def status_document(snapshot: PageSnapshot) -> dict[str, Any]:
     active first, then by start.
     """
     statuses = component_statuses(snapshot)
+
+    def on_page(component_ids: tuple[str, ...]) -> list[str]:
+        # A post may name a component removed from the page since: its id means nothing to a reader.
+        return [cid for cid in dict.fromkeys(component_ids) if cid in statuses]
+
     components = []
     for component in ordered_components(snapshot.components):
         series = daily_series(component.service, now=snapshot.generated_at)
@@ -49,7 +54,7 @@ def status_document(snapshot: PageSnapshot) -> dict[str, Any]:
                 "status": post.status.value,
                 "message": post.message,
                 "created_at": iso(post.created_at),
-                "component_ids": list(post.component_ids),
+                "component_ids": on_page(post.component_ids),
             }
             for post in newest_first(snapshot.posts)
         ],
@@ -59,7 +64,7 @@ def status_document(snapshot: PageSnapshot) -> dict[str, Any]:
                 "state": maintenance.state.value,
                 "starts_at": iso(maintenance.starts_at),
                 "ends_at": iso(maintenance.ends_at),
-                "component_ids": list(maintenance.component_ids),
+                "component_ids": on_page(maintenance.component_ids),
             }
             for maintenance in ordered_maintenances(snapshot.maintenances)
         ],

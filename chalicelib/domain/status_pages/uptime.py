@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from chalicelib.domain.metrics import Rollup, uptime_percentage
 from chalicelib.domain.status_pages.model import DAY, SERIES_DAYS, DayCounts, ServiceFacts
@@ -31,6 +32,7 @@ class DayUptime:
         return day_date(self.day)
 
 
+@lru_cache(maxsize=1024)  # a render formats the same 90 dates for every component
 def day_date(day: int) -> str:
     return datetime.fromtimestamp(day * DAY, tz=UTC).strftime("%Y-%m-%d")
 
