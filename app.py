@@ -22,6 +22,7 @@ from chalicelib.api import (
     services,
     status_pages,
     status_public,
+    subscribers,
     users,
 )
 from chalicelib.events import alerts as alert_events
@@ -61,6 +62,7 @@ app.register_blueprint(notifications.bp)
 app.register_blueprint(alert_events.bp)
 app.register_blueprint(maintenance_events.bp)
 app.register_blueprint(realtime.bp)
+app.register_blueprint(subscribers.bp)
 app.register_blueprint(realtime_events.bp)
 
 

@@ -1,7 +1,8 @@
 """The notifications queue: one message per notification record, consumed by the sender.
 
-A message only names its record (``{"incident_key", "notification_id"}``); the record says what to
-send and whether it was sent already, so a repeated message sends nothing twice.
+A message only names its record: ``{"incident_key", "notification_id"}`` for an incident's
+notification, ``{"page_key", "notice_batch"}`` for a batch of a status page's subscribers. The record
+says what to send and whether it was sent already, so a repeated message sends nothing twice.
 """
 
 from __future__ import annotations
@@ -34,9 +35,24 @@ class NotificationKey:
         )
 
 
-def parse_body(body: str) -> NotificationKey:
+@dataclass(frozen=True)
+class NoticeBatchKey:
+    page_key: str
+    notice_batch: str
+
+    def body(self) -> str:
+        document = {"page_key": self.page_key, "notice_batch": self.notice_batch}
+        return json.dumps(document, separators=(",", ":"))
+
+
+def parse_body(body: str) -> NotificationKey | NoticeBatchKey:
     """The key a message names; ValueError for anything malformed (a poison message)."""
     document = json.loads(body)
+    if isinstance(document, dict) and "notice_batch" in document:
+        page_key, batch = document.get("page_key"), document.get("notice_batch")
+        if not (isinstance(page_key, str) and isinstance(batch, str) and page_key and batch):
+            raise ValueError("notice message without page_key and notice_batch")
+        return NoticeBatchKey(page_key, batch)
     if not (
         isinstance(document, dict)
         and isinstance(document.get("incident_key"), str)
@@ -58,7 +74,7 @@ def queue_url() -> str:
     return str(_sqs().get_queue_url(QueueName=settings.queue("notifications"))["QueueUrl"])
 
 
-def send(keys: Sequence[NotificationKey]) -> int:
+def send(keys: Sequence[NotificationKey | NoticeBatchKey]) -> int:
     """Sends in batches of ten; raises if SQS refuses any entry (the caller's run is retried)."""
     sent = 0
     for start in range(0, len(keys), MAX_BATCH_ENTRIES):

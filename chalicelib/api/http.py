@@ -8,6 +8,7 @@ translation of our errors into status codes happens here, around each view.
 from __future__ import annotations
 
 import functools
+import html
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -82,7 +83,9 @@ class RouteDoc:
     query: tuple[QueryParam, ...] = field(default_factory=tuple)
     errors: tuple[int, ...] = field(default_factory=tuple)
     text: bool = False  # answers text/plain (the ping routes), errors included
-    media_type: str | None = None  # a success body of this type (a string: Atom, SVG); errors stay JSON
+    # A success body of this type as a string (Atom, SVG, an HTML page); the view may return the Response
+    # itself. Errors stay JSON, except text/html routes, which answer an HTML page.
+    media_type: str | None = None
 
 
 def error_response(error: VigilError) -> Response:
@@ -92,6 +95,14 @@ def error_response(error: VigilError) -> Response:
     return Response(
         body={"Code": error.code, "Message": error.message}, status_code=error.status_code, headers=headers
     )
+
+
+def _html_error(error: VigilError) -> Response:
+    page = f"<!doctype html><title>{error.status_code}</title><p>{html.escape(error.message)}</p>"
+    headers: dict[str, str | list[str]] = {"Content-Type": "text/html; charset=utf-8"}
+    if isinstance(error, Throttled | Unavailable):
+        headers["Retry-After"] = str(error.retry_after_seconds)
+    return Response(body=page, status_code=error.status_code, headers=headers)
 
 
 class VigilBlueprint(Blueprint):
@@ -147,6 +158,8 @@ class VigilBlueprint(Blueprint):
                             status_code=error.status_code,
                             headers={"Content-Type": "text/plain"},
                         )
+                    if doc.media_type == "text/html":
+                        return _html_error(error)
                     return error_response(error)
                 if isinstance(result, Response):
                     return result

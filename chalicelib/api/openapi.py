@@ -142,6 +142,8 @@ def _operation(path: str, method: str, doc: RouteDoc, schemas: dict[str, Any]) -
             "description": _ERROR_TEXT.get(code, "Error"),
             "content": _TEXT
             if doc.text
+            else {doc.media_type: {"schema": {"type": "string"}}}
+            if doc.media_type == "text/html"
             else {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
         }
     operation["responses"] = responses

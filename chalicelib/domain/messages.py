@@ -12,6 +12,9 @@ class EmailMessage:
     subject: str
     text: str
     html: str
+    # Extra headers (List-Unsubscribe...): SES's SendEmail cannot set them, so the mailer sends a
+    # message that has any as raw MIME.
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 def _html(paragraphs: list[str]) -> str:

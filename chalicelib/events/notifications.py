@@ -1,4 +1,5 @@
-"""The notification sender: one SQS message per notification record, up to ten per invocation."""
+"""The notification sender: one SQS message per notification record (or per batch of a status
+page's subscribers for a notice), up to ten per invocation."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from chalice.app import SQSEvent
 
 from chalicelib.adapters import notification_queue
 from chalicelib.settings import settings
-from chalicelib.usecases import notifications
+from chalicelib.usecases import notifications, subscribers
 from chalicelib.usecases.notifications import DeliveryFailed
 
 logger = Logger(service="vigil", child=True, level=settings.log_level)
@@ -40,6 +41,11 @@ def notification_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
         key = notification_queue.parse_body(record.body)  # ValueError: poison, left for the DLQ
         receive_count = int(record.attributes.approximate_receive_count or 1)
         try:
+            if isinstance(key, notification_queue.NoticeBatchKey):
+                subscribers.deliver_notice_batch(
+                    key.page_key, key.notice_batch, receive_count=receive_count, max_receives=MAX_RECEIVES
+                )
+                return
             notifications.deliver(
                 key.incident_key,
                 key.notification_id,

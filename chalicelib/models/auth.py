@@ -2,7 +2,8 @@
 
 Every secret is stored hashed; the ``pk`` prefix names the kind of item:
 ``verify#<user_id>``, ``refresh#<sha256>``, ``family#<id>``, ``reset#<sha256>``,
-``throttle#<email>#<client>``, and for counters ``login#<email>`` and ``mail#<email>``.
+``throttle#<email>#<client>``, and for counters ``login#<email>``, ``mail#<email>``,
+``subscribe#<email>`` and ``subscribe-page#<org_id>#<page_id>``.
 """
 
 from __future__ import annotations
@@ -96,8 +97,9 @@ class LoginThrottle(Model):
 
 class WindowCounter(Model):
     """Events counted in a fixed window that starts with the first one: failed logins for an email
-    (``login#<email>``, the ceiling over all addresses) and account emails sent to an address
-    (``mail#<email>``)."""
+    (``login#<email>``, the ceiling over all addresses), account emails sent to an address
+    (``mail#<email>``), status page subscription emails sent to an address (``subscribe#<email>``)
+    and by a page (``subscribe-page#<org_id>#<page_id>``)."""
 
     class Meta:
         table_name = settings.table("auth")
@@ -114,3 +116,11 @@ class WindowCounter(Model):
     @staticmethod
     def account_emails_key(email: str) -> str:
         return f"mail#{email}"
+
+    @staticmethod
+    def subscription_emails_key(email: str) -> str:
+        return f"subscribe#{email}"
+
+    @staticmethod
+    def page_subscription_emails_key(org_id: str, page_id: str) -> str:
+        return f"subscribe-page#{org_id}#{page_id}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -100,3 +101,11 @@ def hash_verification_code(code: str, *, user_id: str, secret: str) -> str:
 
 def same_digest(left: str, right: str) -> bool:
     return hmac.compare_digest(left.encode(), right.encode())
+
+
+def derived_token(purpose: str, subject: str, *, secret: str) -> str:
+    """A 256-bit URL-safe token that only the server can compute again (HMAC-SHA256 of
+    ``purpose:subject`` with the server secret): a link that every email repeats (unsubscribe) needs
+    no stored copy, only its ``hash_token`` for the lookup. Rotating the secret voids such links."""
+    digest = hmac.new(_check_secret(secret), f"{purpose}:{subject}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")

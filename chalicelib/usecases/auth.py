@@ -47,6 +47,7 @@ from chalicelib.settings import settings
 from chalicelib.usecases import orgs
 from chalicelib.usecases.dynamo import condition_failed, transaction_connection
 from chalicelib.usecases.users import end_session, find_user_by_email
+from chalicelib.usecases.window_counts import count_in_window
 
 logger = Logger(service="vigil", child=True, level=settings.log_level)
 
@@ -107,35 +108,10 @@ def _send_verification_code(user: User, *, now: int) -> None:
     _deliver(message, what="verification code", user_id=user.user_id)
 
 
-def _count_in_window(key: str, *, limit: int, window_seconds: int, now: int) -> bool:
-    """Counts one event in ``key``'s window unless ``limit`` are counted there already; True when
-    counted. Both writes are conditional, so concurrent requests never count past the limit."""
-    try:
-        WindowCounter(key).update(
-            actions=[WindowCounter.events.add(1)],
-            condition=(WindowCounter.expires_at > now) & (WindowCounter.events < limit),
-        )
-        return True
-    except UpdateError as exc:
-        if not condition_failed(exc):
-            raise
-    # No window open (none yet, or the last one ended), or the limit is reached: only the first
-    # of these may start a new window.
-    try:
-        WindowCounter(key, events=1, expires_at=now + window_seconds).save(
-            condition=WindowCounter.pk.does_not_exist() | (WindowCounter.expires_at <= now)
-        )
-        return True
-    except PutError as exc:
-        if not condition_failed(exc):
-            raise
-        return False
-
-
 def _may_email_account(email: str, *, what: str) -> bool:
     """Verification codes and reset tokens to one address share one hourly budget, so nobody can
     bomb an inbox through the answers that stay 202."""
-    allowed = _count_in_window(
+    allowed = count_in_window(
         WindowCounter.account_emails_key(email),
         limit=ACCOUNT_EMAILS_PER_HOUR,
         window_seconds=3600,
@@ -271,7 +247,7 @@ def _record_login_failure(email: str, throttle: LoginThrottle, *, now: int) -> N
             LoginThrottle.expires_at.set(max(now + settings.login_window_seconds, retry_at)),
         ]
     )
-    _count_in_window(
+    count_in_window(
         WindowCounter.failed_logins_key(email),
         limit=settings.login_email_max_failures,
         window_seconds=settings.login_window_seconds,

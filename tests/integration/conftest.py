@@ -1,5 +1,7 @@
 """Integration fixtures: one moto server per test process, with Vigil's stack deployed in it."""
 
+import email
+import email.policy
 import json
 import logging
 import re
@@ -117,11 +119,16 @@ class Mailbox:
         from moto.backends import get_backend
 
         sent = get_backend("ses")["123456789012"]["us-east-1"].sent_messages
-        return [
-            {"subject": m.subject, "body": m.body, "source": m.source, "destinations": m.destinations}
-            for m in list(sent)
-            if address.lower() in [a.lower() for a in m.destinations.get("ToAddresses", [])]
-        ]
+        found = []
+        for m in list(sent):
+            if hasattr(m, "raw_data"):  # SendRawEmail: the whole MIME message, headers included
+                found.append(raw_email(m.raw_data) | {"source": m.source})
+            elif hasattr(m, "subject"):
+                found.append(
+                    {"subject": m.subject, "body": m.body, "source": m.source, "destinations": m.destinations}
+                )
+        wanted = address.lower()
+        return [m for m in found if wanted in [a.lower() for a in m["destinations"].get("ToAddresses", [])]]
 
     def last_code(self, address: str) -> str:
         codes = [re.search(r"\b(\d{6})\b", m["subject"]) for m in self.messages_to(address)]
@@ -135,6 +142,21 @@ class Mailbox:
             if match:
                 return match.group(1)
         raise AssertionError(f"no reset token was emailed to {address}")
+
+
+def raw_email(raw_data: str) -> dict[str, Any]:
+    """A raw MIME message as ``messages_to`` shows it: ``body`` is the HTML part (as moto keeps of a
+    SendEmail), ``text`` the plain one, ``headers`` every header."""
+    message = email.message_from_string(raw_data, policy=email.policy.default)
+    html_part = message.get_body(("html",))
+    text_part = message.get_body(("plain",))
+    return {
+        "subject": str(message["Subject"]),
+        "body": html_part.get_content() if html_part is not None else "",
+        "text": text_part.get_content() if text_part is not None else "",
+        "headers": {name: str(value) for name, value in message.items()},
+        "destinations": {"ToAddresses": [str(message["To"])]},
+    }
 
 
 @dataclass

@@ -948,6 +948,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/orgs/{org_id}/status-pages/{page_id}/subscribers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How many email subscribers a status page has (role admin) */
+        get: operations["get_v1_orgs_org_id_status_pages_page_id_subscribers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/orgs/{org_id}/webhook-signing-secret": {
         parameters: {
             query?: never;
@@ -957,6 +974,126 @@ export interface paths {
         };
         /** The secret that signs this org's webhooks (admin): verify X-Vigil-Signature with it */
         get: operations["get_v1_orgs_org_id_webhook_signing_secret"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/status/{slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A public status page (no auth): components, 90-day uptime, posts, maintenance */
+        get: operations["get_v1_status_slug"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/status/{slug}/badge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A public status page's overall status as an SVG badge (no auth) */
+        get: operations["get_v1_status_slug_badge"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/status/{slug}/feed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A public status page's posts and maintenance as an Atom feed (no auth) */
+        get: operations["get_v1_status_slug_feed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/status/{slug}/subscribe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Subscribe an email address to a status page's updates (no auth; double opt-in) */
+        post: operations["post_v1_status_slug_subscribe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/status/{slug}/subscriptions/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Confirm a subscription: the link of the confirmation email (an HTML page; no auth) */
+        get: operations["get_v1_status_slug_subscriptions_confirm"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/status/{slug}/subscriptions/unsubscribe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The unsubscribe link of every email: a page with an Unsubscribe button (no auth) */
+        get: operations["get_v1_status_slug_subscriptions_unsubscribe"];
+        put?: never;
+        /** Unsubscribe (RFC 8058 one-click: mail clients POST `List-Unsubscribe=One-Click`; no auth) */
+        post: operations["post_v1_status_slug_subscriptions_unsubscribe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/status/{slug}/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A public status page in Atlassian Statuspage's summary.json shape (no auth) */
+        get: operations["get_v1_status_slug_summary"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1495,6 +1632,19 @@ export interface components {
             timezone?: string;
             /** Title */
             title: string;
+        };
+        /** DayUptimeOut */
+        DayUptimeOut: {
+            /**
+             * Date
+             * @description A UTC day, YYYY-MM-DD
+             */
+            date: string;
+            /**
+             * Uptime Percentage
+             * @description null: no data that day (before the service existed)
+             */
+            uptime_percentage: number | null;
         };
         /** Discovery */
         Discovery: {
@@ -2391,6 +2541,90 @@ export interface components {
              */
             min_severity?: components["schemas"]["Severity"] | null;
         };
+        /** PublicComponentOut */
+        PublicComponentOut: {
+            /** Group */
+            group: string | null;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "operational" | "degraded_performance" | "partial_outage" | "major_outage" | "under_maintenance";
+            /**
+             * Uptime 90D
+             * @description One entry per UTC day, oldest first (90)
+             */
+            uptime_90d: components["schemas"]["DayUptimeOut"][];
+            /** Uptime Percentage 90D */
+            uptime_percentage_90d: number | null;
+        };
+        /** PublicMaintenanceOut */
+        PublicMaintenanceOut: {
+            /** Component Ids */
+            component_ids: string[];
+            /** Ends At */
+            ends_at: string;
+            /** Starts At */
+            starts_at: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "active" | "upcoming";
+            /** Title */
+            title: string;
+        };
+        /** PublicPostOut */
+        PublicPostOut: {
+            /** Component Ids */
+            component_ids: string[];
+            /** Created At */
+            created_at: string;
+            /** Id */
+            id: string;
+            /** Message */
+            message: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "investigating" | "identified" | "monitoring" | "resolved";
+            /** Title */
+            title: string;
+        };
+        /** PublicStatusOut */
+        PublicStatusOut: {
+            /** Components */
+            components: components["schemas"]["PublicComponentOut"][];
+            /** Description */
+            description: string;
+            /**
+             * Maintenances
+             * @description Active first, then upcoming by start
+             */
+            maintenances: components["schemas"]["PublicMaintenanceOut"][];
+            /**
+             * Posts
+             * @description Newest first
+             */
+            posts: components["schemas"]["PublicPostOut"][];
+            /** Slug */
+            slug: string;
+            /**
+             * Status
+             * @description The worst of the components' statuses
+             * @enum {string}
+             */
+            status: "operational" | "degraded_performance" | "partial_outage" | "major_outage" | "under_maintenance";
+            /** Title */
+            title: string;
+            /** Updated At */
+            updated_at: string;
+        };
         /** Queued */
         Queued: {
             /** Service Id */
@@ -2643,6 +2877,46 @@ export interface components {
             response_time_ms: number | null;
             /** Uptime Percentage */
             uptime_percentage: number | null;
+        };
+        /** SubscribeAccepted */
+        SubscribeAccepted: {
+            /**
+             * Message
+             * @description The same for every address, subscribed or not
+             */
+            message: string;
+            /**
+             * Status
+             * @constant
+             */
+            status: "accepted";
+        };
+        /** SubscribeRequest */
+        SubscribeRequest: {
+            /**
+             * Email
+             * @description An email address (trimmed, compared lower-cased; at most 64 characters before @).
+             * @example ada@example.com
+             */
+            email: string;
+        };
+        /** SubscriberCountsOut */
+        SubscriberCountsOut: {
+            /**
+             * Confirmed
+             * @description Subscribers who confirmed: they get every notice
+             */
+            confirmed: number;
+            /**
+             * Count
+             * @description confirmed + pending
+             */
+            count: number;
+            /**
+             * Pending
+             * @description Asked but not confirmed yet (forgotten after 7 days)
+             */
+            pending: number;
         };
         /** TicketOut */
         TicketOut: {
@@ -8414,6 +8688,65 @@ export interface operations {
             };
         };
     };
+    get_v1_orgs_org_id_status_pages_page_id_subscribers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                page_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriberCountsOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     get_v1_orgs_org_id_webhook_signing_secret: {
         parameters: {
             query?: never;
@@ -8451,6 +8784,391 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_status_slug: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicStatusOut"];
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_status_slug_badge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/svg+xml": string;
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_status_slug_feed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/atom+xml": string;
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_v1_status_slug_subscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscribeRequest"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscribeAccepted"];
+                };
+            };
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than 256 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_status_slug_subscriptions_confirm: {
+        parameters: {
+            query?: {
+                /** @description The token of the emailed link (required). */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    get_v1_status_slug_subscriptions_unsubscribe: {
+        parameters: {
+            query?: {
+                /** @description The token of the emailed link (required). */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    post_v1_status_slug_subscriptions_unsubscribe: {
+        parameters: {
+            query?: {
+                /** @description The token of the emailed link (required). */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Bad input (a body, field or query parameter that breaks a rule); the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Not found, or it belongs to another organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Throttled by API Gateway, or a dependency cannot take the request now; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    get_v1_status_slug_summary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Not found, or it belongs to another organization. */
             404: {

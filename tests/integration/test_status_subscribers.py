@@ -1,0 +1,324 @@
+"""Email subscribers of status pages on moto: double opt-in through SES, one-click unsubscribe,
+notices through the notifications queue (once each, even when a message comes twice), budgets."""
+
+import re
+import uuid
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+import boto3
+import pytest
+
+from chalicelib.domain import subscribers as rules
+from chalicelib.domain.subscribers import maintenance_notice, post_notice
+from chalicelib.events.notifications import notification_batch
+from chalicelib.security.tokens import hash_token
+from chalicelib.usecases import subscribers
+from tests.integration.conftest import unique_email
+
+LINK = re.compile(
+    r"https?://[^\s\"<>]+/v1/status/[a-z0-9-]+/subscriptions/(confirm|unsubscribe)\?token=[\w-]+"
+)
+
+
+@dataclass
+class Page:
+    org_id: str
+    page_id: str
+    slug: str
+    title: str
+    admin: object
+
+
+@pytest.fixture
+def status_page(api, new_account, new_org, monkeypatch):
+    """A status page of a new org, with its admin."""
+    pages: dict[str, subscribers.PageRef] = {}
+
+    def by_slug(slug):
+        for page in pages.values():
+            if page.slug == slug:
+                return page
+        raise subscribers.NotFound("status page not found")
+
+    def in_org(org_id, page_id):
+        page = pages.get(page_id)
+        if page is None or page.org_id != org_id:
+            raise subscribers.NotFound("status page not found")
+        return page
+
+    monkeypatch.setattr(subscribers, "page_by_slug", by_slug)
+    monkeypatch.setattr(subscribers, "page_in_org", in_org)
+
+    def make(title="Acme Status"):
+        admin = new_account()
+        org = new_org(admin, name="Acme")
+        slug = f"acme-{uuid.uuid4().hex[:8]}"
+        page_id = uuid.uuid4().hex[:26]
+        pages[page_id] = subscribers.PageRef(org_id=org["id"], page_id=page_id, slug=slug, title=title)
+        return Page(org_id=org["id"], page_id=page_id, slug=slug, title=title, admin=admin)
+
+    return make
+
+
+@pytest.fixture
+def page(status_page):
+    return status_page()
+
+
+@pytest.fixture
+def sender(notification_queue):
+    notification_queue.purge()
+    yield notification_queue
+    notification_queue.purge()
+
+
+def subscribe(api, page, email):
+    return api.post(f"/v1/status/{page.slug}/subscribe", {"email": email})
+
+
+def links(message) -> dict[str, str]:
+    found = {}
+    for match in LINK.finditer(message.get("text") or message["body"]):
+        found.setdefault(match.group(1), match.group(0))
+    return found
+
+
+def path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}"
+
+
+def token_of(url: str) -> str:
+    return parse_qs(urlsplit(url).query)["token"][0]
+
+
+def subscribed(api, mailbox, page, email=None) -> str:
+    """A confirmed subscriber's address."""
+    email = email or unique_email("fan")
+    assert subscribe(api, page, email).status == 202
+    confirm = links(mailbox.messages_to(email)[-1])["confirm"]
+    assert api.get(path_of(confirm)).status == 200
+    return email
+
+
+def notices_to(mailbox, email, page):
+    return [m for m in mailbox.messages_to(email) if m["subject"].startswith(f"[{page.title}]")]
+
+
+def counts(api, page, token=None):
+    return api.get(
+        f"/v1/orgs/{page.org_id}/status-pages/{page.page_id}/subscribers",
+        token=token or page.admin.access_token,
+    )
+
+
+# ---- subscribe and confirm ----------------------------------------------------------------------
+
+
+def test_subscribing_emails_a_confirm_link_that_confirms(api, mailbox, page):
+    email = unique_email("fan")
+    reply = subscribe(api, page, email)
+    assert reply.status == 202
+    assert reply.body["status"] == "accepted"
+
+    [message] = mailbox.messages_to(email)
+    assert message["subject"] == f"Confirm your subscription to {page.title}"
+    assert message["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    found = links(message)
+    assert set(found) == {"confirm", "unsubscribe"}
+    assert counts(api, page).body == {"count": 1, "confirmed": 0, "pending": 1}
+
+    confirmed = api.get(path_of(found["confirm"]))
+    assert confirmed.status == 200
+    assert confirmed.headers["content-type"].startswith("text/html")
+    assert "Subscription confirmed" in confirmed.body
+    assert counts(api, page).body == {"count": 1, "confirmed": 1, "pending": 0}
+    # Opening the link again (a mail scanner, a second click) changes nothing and still says so.
+    again = api.get(path_of(found["confirm"]))
+    assert again.status == 200 and "Subscription confirmed" in again.body
+    assert counts(api, page).body == {"count": 1, "confirmed": 1, "pending": 0}
+
+
+def test_the_answer_is_the_same_for_new_pending_and_confirmed_addresses(api, mailbox, page):
+    confirmed = subscribed(api, mailbox, page)
+    pending = unique_email("pending")
+    subscribe(api, page, pending)
+    replies = [subscribe(api, page, email) for email in (unique_email("new"), pending, confirmed)]
+    assert {r.status for r in replies} == {202}
+    assert all(r.body == replies[0].body for r in replies)
+    # The confirmed address learns it is subscribed already; it is not asked to confirm again.
+    assert mailbox.messages_to(confirmed)[-1]["subject"] == f"You are subscribed to {page.title}"
+
+
+def test_a_bad_email_or_an_unknown_page_is_refused(api, page):
+    bad = subscribe(api, page, "not-an-address")
+    assert bad.status == 400
+    assert bad.message.startswith("email:")
+    missing = api.post("/v1/status/no-such-page-here/subscribe", {"email": unique_email()})
+    assert missing.status == 404
+
+
+def test_unknown_used_or_missing_tokens_answer_a_page_not_a_500(api, page):
+    unknown = api.get(f"/v1/status/{page.slug}/subscriptions/confirm?token=" + "x" * 43)
+    assert unknown.status == 404 and unknown.headers["content-type"].startswith("text/html")
+    assert api.get(f"/v1/status/{page.slug}/subscriptions/confirm").status == 400
+    assert api.post(f"/v1/status/{page.slug}/subscriptions/unsubscribe?token=nope").status == 404
+
+
+def test_tokens_are_stored_only_as_sha256(api, mailbox, page):
+    email = unique_email("fan")
+    subscribe(api, page, email)
+    found = links(mailbox.messages_to(email)[-1])
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table("vigil-test-subscribers")
+    items = table.scan()["Items"]
+    stored = repr(items)
+    for url in found.values():
+        token = token_of(url)
+        assert token not in stored
+        assert len(token) >= 43  # 256 bits, URL-safe base64
+        assert f"_token:{hash_token(token)}" in stored
+
+
+# ---- budgets ------------------------------------------------------------------------------------
+
+
+def test_one_address_gets_at_most_five_subscription_emails_an_hour(api, mailbox, page, status_page):
+    email = unique_email("bombed")
+    for _ in range(rules.EMAILS_PER_ADDRESS_PER_HOUR):
+        assert subscribe(api, page, email).status == 202
+    refused = subscribe(api, page, email)
+    assert refused.status == 429
+    assert refused.message.startswith("email: at most 5 subscription emails an hour")
+    assert 0 < int(refused.headers["retry-after"]) <= 3600
+    # Across pages too: the budget is the inbox's.
+    assert subscribe(api, status_page(title="Other"), email).status == 429
+    assert len(mailbox.messages_to(email)) == rules.EMAILS_PER_ADDRESS_PER_HOUR
+
+
+def test_one_page_sends_a_bounded_number_of_subscription_emails_an_hour(api, page, monkeypatch):
+    monkeypatch.setattr(rules, "EMAILS_PER_PAGE_PER_HOUR", 3)
+    for _ in range(3):
+        assert subscribe(api, page, unique_email("crowd")).status == 202
+    refused = subscribe(api, page, unique_email("crowd"))
+    assert refused.status == 429
+    assert "at most 3 subscription emails an hour for this status page" in refused.message
+    assert int(refused.headers["retry-after"]) > 0
+
+
+# ---- notices ------------------------------------------------------------------------------------
+
+
+def announce_post(page, *, post_id=None, title="Elevated error rates", version=1):
+    notice = post_notice(
+        post_id=post_id or uuid.uuid4().hex,
+        version=version,
+        title=title,
+        status="investigating",
+        message="We are looking into it.",
+    )
+    return subscribers.announce(page.org_id, page.page_id, notice)
+
+
+def test_a_notice_reaches_each_confirmed_subscriber_once_with_unsubscribe_headers(api, mailbox, page, sender):
+    fans = [subscribed(api, mailbox, page) for _ in range(2)]
+    pending = unique_email("pending")
+    subscribe(api, page, pending)
+
+    assert announce_post(page, post_id="post-1") == 2
+    handled = sender.drain(notification_batch, rounds=3)
+    assert handled, "the notice was not queued"
+    # SQS delivers at least once: the same message again sends nothing.
+    for event in handled:
+        assert notification_batch(event, None) == {"batchItemFailures": []}
+    # A replayed announce (a stream record handled twice) queues nothing new.
+    assert announce_post(page, post_id="post-1") == 0
+    sender.run_sender()
+
+    for fan in fans:
+        [notice] = notices_to(mailbox, fan, page)
+        assert notice["subject"] == f"[{page.title}] Investigating: Elevated error rates"
+        assert "We are looking into it." in notice["text"]
+        unsubscribe = links(notice)["unsubscribe"]
+        assert notice["headers"]["List-Unsubscribe"] == f"<{unsubscribe}>"
+        assert notice["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert notices_to(mailbox, pending, page) == []
+
+
+def test_a_later_version_of_a_post_is_a_new_notice(api, mailbox, page, sender):
+    fan = subscribed(api, mailbox, page)
+    announce_post(page, post_id="post-2", version=1)
+    announce_post(page, post_id="post-2", version=2, title="Fixed")
+    sender.run_sender()
+    assert len(notices_to(mailbox, fan, page)) == 2
+
+
+def test_maintenance_notices_say_when(api, mailbox, page, sender):
+    fan = subscribed(api, mailbox, page)
+    notice = maintenance_notice(
+        window_id="w1",
+        title="Database upgrade",
+        starts_at=1_800_000_000,
+        ends_at=1_800_003_600,
+        started=False,
+    )
+    subscribers.announce(page.org_id, page.page_id, notice)
+    sender.run_sender()
+    [email] = notices_to(mailbox, fan, page)
+    assert email["subject"] == f"[{page.title}] Maintenance scheduled: Database upgrade"
+    assert "From 2027-01-15 08:00 UTC to 2027-01-15 09:00 UTC." in email["text"]
+
+
+def test_one_click_unsubscribe_stops_the_next_notice(api, mailbox, page, sender):
+    fan = subscribed(api, mailbox, page)
+    announce_post(page)
+    sender.run_sender()
+    [notice] = notices_to(mailbox, fan, page)
+    unsubscribe = path_of(links(notice)["unsubscribe"])
+
+    shown = api.get(unsubscribe)  # a GET (a mail scanner) only shows the button
+    assert shown.status == 200 and "<button" in shown.body
+    assert counts(api, page).body["confirmed"] == 1
+
+    one_click = {"content-type": "application/x-www-form-urlencoded"}
+    done = api.call("POST", unsubscribe, raw="List-Unsubscribe=One-Click", headers=one_click)
+    assert done.status == 200 and "Unsubscribed" in done.body
+    assert api.call("POST", unsubscribe, raw="List-Unsubscribe=One-Click", headers=one_click).status == 200
+    assert "Unsubscribed" in api.get(unsubscribe).body
+    assert counts(api, page).body == {"count": 0, "confirmed": 0, "pending": 0}
+
+    announce_post(page, title="Second")
+    sender.run_sender()
+    assert len(notices_to(mailbox, fan, page)) == 1
+
+
+def test_an_unsubscribe_between_queueing_and_sending_is_honoured(api, mailbox, page, sender):
+    fan = subscribed(api, mailbox, page)
+    unsubscribe = path_of(links(mailbox.messages_to(fan)[0])["unsubscribe"])
+    announce_post(page)
+    assert api.post(unsubscribe, raw="List-Unsubscribe=One-Click").status == 200
+    sender.run_sender()
+    assert notices_to(mailbox, fan, page) == []
+
+
+def test_resubscribing_starts_a_new_subscription_that_old_links_do_not_end(api, mailbox, page):
+    fan = subscribed(api, mailbox, page)
+    old_unsubscribe = path_of(links(mailbox.messages_to(fan)[0])["unsubscribe"])
+    assert api.post(old_unsubscribe).status == 200
+    subscribed(api, mailbox, page, fan)
+    assert api.post(old_unsubscribe).status == 200
+    assert counts(api, page).body["confirmed"] == 1
+
+
+# ---- the count ----------------------------------------------------------------------------------
+
+
+def test_only_the_pages_org_admins_read_the_count(api, mailbox, page, new_account, new_org):
+    stranger = new_account()
+    new_org(stranger, name="Elsewhere")
+    assert counts(api, page, token=stranger.access_token).status == 404
+    foreign_page = api.get(
+        f"/v1/orgs/{page.org_id}/status-pages/{uuid.uuid4().hex[:26]}/subscribers",
+        token=page.admin.access_token,
+    )
+    assert foreign_page.status == 404
