@@ -188,6 +188,35 @@ describe("StatusPageEditorPage", () => {
   });
 });
 
+describe("StatusPagesPage", () => {
+  async function list() {
+    const { default: List } = await import("../src/pages/StatusPagesPage.vue");
+    const router = createRouter({ history: createMemoryHistory(), routes: [{ path: "/:rest(.*)*", component: { template: "<p/>" } }] });
+    const wrapper = mount(List, { props: { orgId: ORG }, global: { plugins: [router] } });
+    await flushPromises();
+    return wrapper;
+  }
+
+  it("lists each page with its public link, live status and (for admins) subscribers", async () => {
+    signIn("admin");
+    const wrapper = await list();
+    const cells = wrapper.findAll("tbody tr")[0].findAll("td").map((td) => td.text());
+    expect(cells).toEqual(["Acme status", "/status/acme (opens in a new tab)", "Major outage", "3", "3"]);
+    expect(wrapper.get("tbody a[target=_blank]").attributes("href")).toBe("http://127.0.0.1:8080/status/acme");
+    expect(byText(wrapper, "a", "New status page")).toBeDefined();
+  });
+
+  it("shows a viewer the pages without subscribers or a way to create one", async () => {
+    signIn("viewer");
+    fake.publicStatus.mockRejectedValue(new ApiError(404, "status page not found"));
+    const wrapper = await list();
+    expect(wrapper.findAll("th").map((th) => th.text())).toEqual(["Title", "Public page", "Status", "Components"]);
+    expect(wrapper.findAll("tbody td")[2].text()).toBe("unavailable");
+    expect(fake.subscriberCount).not.toHaveBeenCalled();
+    expect(byText(wrapper, "a", "New status page")).toBeUndefined();
+  });
+});
+
 describe("IncidentUpdatePanel", () => {
   const incident = { id: "inc-7", title: "db-7 OOM killed on prod-eu", service_id: "svc-api" };
   async function panel() {

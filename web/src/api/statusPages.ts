@@ -1,55 +1,18 @@
-// The status page routes (API.md "Status pages") as the dashboard calls them: the admin routes through
-// the generated client; the public document and the subscriber count (served by routes on other
-// branches) by path until the client knows them.
-import { allPages, api, ApiError, call, errorMessage, type Schemas } from "./client";
-import { currentAccessToken, expiresSoon, refreshSession } from "./session";
+// The status page routes (API.md "Status pages") as the dashboard calls them, through the generated client.
+import { allPages, api, call, type Schemas } from "./client";
 
-export type ComponentStatus = "operational" | "degraded_performance" | "partial_outage" | "major_outage" | "under_maintenance";
 export type StatusPage = Schemas["PageOut"];
 export type StatusPageComponent = Schemas["ComponentOut"];
 export type StatusPageIn = Schemas["CreatePageRequest"];
 export type PostIn = Schemas["CreatePostRequest"];
 export type Post = Schemas["PostOut"];
 export type PostStatus = Post["status"];
-/** A post as the public document shows it. */
-export type PublicPost = Pick<Post, "id" | "title" | "status" | "message" | "created_at" | "component_ids">;
-export interface PublicComponent {
-  id: string;
-  name: string;
-  group: string | null;
-  status: ComponentStatus;
-  uptime_percentage_90d: number | null;
-  uptime_90d: { date: string; uptime_percentage: number | null }[];
-}
-export interface PublicStatus {
-  slug: string;
-  title: string;
-  description: string | null;
-  status: ComponentStatus;
-  components: PublicComponent[];
-  posts: PublicPost[];
-  maintenances: { title: string; state: string; starts_at: string; ends_at: string; component_ids: string[] }[];
-  updated_at: string;
-}
-export interface SubscriberCount {
-  count: number;
-  confirmed: number;
-  pending: number;
-}
-
-async function get<T>(path: string): Promise<T> {
-  if (expiresSoon()) await refreshSession();
-  const token = currentAccessToken();
-  let response: Response;
-  try {
-    response = await fetch(path, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
-  } catch {
-    throw new ApiError(0, "Vigil cannot be reached. Check your connection and try again.");
-  }
-  const data = await response.json().catch(() => null);
-  if (!response.ok) throw new ApiError(response.status, errorMessage(data, response.status));
-  return data as T;
-}
+/** `GET /v1/status/{slug}`: the public document, as the published status.json. */
+export type PublicStatus = Schemas["PublicStatusOut"];
+export type PublicComponent = Schemas["PublicComponentOut"];
+export type PublicPost = Schemas["PublicPostOut"];
+export type ComponentStatus = PublicStatus["status"];
+export type SubscriberCount = Schemas["SubscriberCountsOut"];
 
 const org = (orgId: string) => ({ org_id: orgId });
 const one = (orgId: string, pageId: string) => ({ org_id: orgId, page_id: pageId });
@@ -73,6 +36,7 @@ export const listPosts = (orgId: string, pageId: string) =>
 export const followUp = (orgId: string, pageId: string, postId: string, body: Schemas["PostUpdateRequest"]) =>
   call(api.POST("/v1/orgs/{org_id}/status-pages/{page_id}/posts/{post_id}/updates", { params: { path: { ...one(orgId, pageId), post_id: postId } }, body }));
 /** The live public document, as the published page shows it (no auth needed). */
-export const publicStatus = (slug: string) => get<PublicStatus>(`/v1/status/${encodeURIComponent(slug)}`);
+export const publicStatus = (slug: string) => call(api.GET("/v1/status/{slug}", { params: { path: { slug } } }));
+/** `{count, confirmed, pending}` (admins). */
 export const subscriberCount = (orgId: string, pageId: string) =>
-  get<SubscriberCount>(`/v1/orgs/${encodeURIComponent(orgId)}/status-pages/${encodeURIComponent(pageId)}/subscribers`);
+  call(api.GET("/v1/orgs/{org_id}/status-pages/{page_id}/subscribers", { params: { path: one(orgId, pageId) } }));
