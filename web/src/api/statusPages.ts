@@ -35,8 +35,9 @@ export const listPosts = (orgId: string, pageId: string) =>
 /** A follow-up of a post's story: a new post in its thread. */
 export const followUp = (orgId: string, pageId: string, postId: string, body: Schemas["PostUpdateRequest"]) =>
   call(api.POST("/v1/orgs/{org_id}/status-pages/{page_id}/posts/{post_id}/updates", { params: { path: { ...one(orgId, pageId), post_id: postId } }, body }));
-/** The live public document, as the published page shows it (no auth needed). */
-export const publicStatus = (slug: string) => call(api.GET("/v1/status/{slug}", { params: { path: { slug } } }));
+/** The live public document, as the published page shows it (no auth needed). The route lets caches
+ * keep it 30 s; the editor wants what was just saved or posted, so the browser asks every time. */
+export const publicStatus = (slug: string) => call(api.GET("/v1/status/{slug}", { params: { path: { slug } }, cache: "no-cache" }));
 /** `{count, confirmed, pending}` (admins). */
 export const subscriberCount = (orgId: string, pageId: string) =>
   call(api.GET("/v1/orgs/{org_id}/status-pages/{page_id}/subscribers", { params: { path: one(orgId, pageId) } }));
