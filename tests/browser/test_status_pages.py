@@ -100,7 +100,8 @@ def test_an_admin_builds_a_page_posts_and_a_customer_reads_it(stack, new_page, t
     page.get_by_label("Message").fill("Payments take longer than usual; a fix is on its way.")
     page.get_by_role("group", name="Affected components").get_by_label("Checkout").check()
     page.get_by_role("button", name="Post update").click()
-    expect(page.get_by_role("status").filter(has_text="Update “Slow checkout” posted (identified).")).to_be_visible()
+    posted_notice = "Update “Slow checkout” posted (identified)."
+    expect(page.get_by_role("status").filter(has_text=posted_notice)).to_be_visible()
     posted = page.locator("[data-posted='Slow checkout']")
     expect(posted).to_contain_text("identified")
     expect(posted).to_contain_text("Checkout")
