@@ -58,6 +58,10 @@ class Settings:
     incidents_stream_arn: str
     services_stream_arn: str
     incident_events_stream_arn: str
+    status_pages_stream_arn: str
+    status_posts_stream_arn: str
+    maintenance_windows_stream_arn: str
+    status_bucket: str  # where the publisher writes status/{slug}/... (the web app's bucket on AWS)
     websocket_api_id: str
     websocket_url: str
 
@@ -126,6 +130,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             "VIGIL_INCIDENT_EVENTS_STREAM_ARN",
             "arn:aws:dynamodb:us-east-1:000000000000:table/vigil-incident-events/stream/not-deployed",
         ),
+        status_pages_stream_arn=env.get(
+            "VIGIL_STATUS_PAGES_STREAM_ARN",
+            "arn:aws:dynamodb:us-east-1:000000000000:table/vigil-status-pages/stream/not-deployed",
+        ),
+        status_posts_stream_arn=env.get(
+            "VIGIL_STATUS_PAGE_POSTS_STREAM_ARN",
+            "arn:aws:dynamodb:us-east-1:000000000000:table/vigil-status-page-posts/stream/not-deployed",
+        ),
+        maintenance_windows_stream_arn=env.get(
+            "VIGIL_MAINTENANCE_WINDOWS_STREAM_ARN",
+            "arn:aws:dynamodb:us-east-1:000000000000:table/vigil-maintenance-windows/stream/not-deployed",
+        ),
+        # The template passes {"Ref": "WebBucket"}; the local stack creates "{prefix}web" in moto.
+        status_bucket=env.get("VIGIL_STATUS_BUCKET") or f"{env.get('VIGIL_NAME_PREFIX', 'vigil-local-')}web",
         # The WebSocket API: its id (the template passes {"Ref": "WebsocketAPI"}; "local" under
         # `make run`) and the address clients connect to, built from the id unless set.
         websocket_api_id=env.get("VIGIL_WEBSOCKET_API_ID", ""),

@@ -76,6 +76,81 @@ class PublicStatusOut(ResponseModel):
     updated_at: str
 
 
+class SummaryPageOut(ResponseModel):
+    id: str
+    name: str
+    url: str
+    time_zone: str
+    updated_at: str
+
+
+class SummaryComponentOut(ResponseModel):
+    id: str
+    name: str
+    status: ComponentStatusName
+    created_at: str
+    updated_at: str
+    position: int
+    description: str | None
+    showcase: bool
+    start_date: str | None
+    group_id: str | None
+    page_id: str
+    group: bool
+    only_show_if_degraded: bool
+    components: list[str] | None = Field(default=None, description="A group's members (groups only)")
+
+
+class SummaryUpdateOut(ResponseModel):
+    id: str
+    status: str
+    body: str
+    incident_id: str
+    created_at: str
+    updated_at: str
+    display_at: str
+    affected_components: list[dict[str, Any]] | None
+    deliver_notifications: bool
+    custom_tweet: str | None
+    tweet_id: str | None
+
+
+class SummaryIncidentOut(ResponseModel):
+    id: str
+    name: str
+    status: str
+    created_at: str
+    updated_at: str
+    monitoring_at: str | None
+    resolved_at: str | None
+    impact: Literal["none", "minor", "major", "critical", "maintenance"]
+    shortlink: str
+    started_at: str
+    page_id: str
+    incident_updates: list[SummaryUpdateOut]
+    components: list[SummaryComponentOut]
+
+
+class SummaryMaintenanceOut(SummaryIncidentOut):
+    scheduled_for: str
+    scheduled_until: str
+
+
+class SummaryStatusOut(ResponseModel):
+    indicator: Literal["none", "minor", "major", "critical", "maintenance"]
+    description: str
+
+
+class SummaryOut(ResponseModel):
+    """Atlassian Statuspage's `summary.json` (v2)."""
+
+    page: SummaryPageOut
+    components: list[SummaryComponentOut]
+    incidents: list[SummaryIncidentOut] = Field(description="Unresolved stories, newest first")
+    scheduled_maintenances: list[SummaryMaintenanceOut]
+    status: SummaryStatusOut
+
+
 def _snapshot(slug: str) -> PageSnapshot:
     try:
         check_slug(slug)
@@ -116,6 +191,7 @@ def public_status(slug: str) -> Response:
 @bp.route(
     "/v1/status/{slug}/summary",
     summary="A public status page in Atlassian Statuspage's summary.json shape (no auth)",
+    response=SummaryOut,
     auth=False,
     tags=TAGS,
     cors=True,

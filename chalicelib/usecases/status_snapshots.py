@@ -107,6 +107,7 @@ def _maintenances(page: StatusPage, *, now: int) -> tuple[tuple[Maintenance, ...
                 starts_at=status.next_starts_at,
                 ends_at=status.next_ends_at,
                 component_ids=component_ids,
+                created_at=int(record.created_at),
             )
         )
         last_edit = max(last_edit, int(record.updated_at or 0))

@@ -25,6 +25,7 @@ class DeployedStack:
     tables: dict[str, str] = field(default_factory=dict)  # logical id -> table name
     stream_arns: dict[str, str] = field(default_factory=dict)  # table name -> stream ARN
     queue_urls: dict[str, str] = field(default_factory=dict)  # queue name -> URL
+    web_bucket: str = ""  # the embedded S3's stand-in for the web app's bucket (status pages)
 
 
 def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
@@ -113,6 +114,12 @@ def deploy(
 
     ses = session.client("ses", endpoint_url=endpoint_url)
     ses.verify_email_identity(EmailAddress=_bare_address(email_sender))
+
+    # The web app's bucket (WebBucket) is packaged only: AWS names it, CloudFront fronts it. Locally
+    # the publisher writes status pages to a bucket of the embedded S3 that settings name the same
+    # way ("{prefix}web"), and the local web origin serves them from it.
+    stack.web_bucket = f"{name_prefix}web"
+    session.client("s3", endpoint_url=endpoint_url).create_bucket(Bucket=stack.web_bucket)
     return stack
 
 

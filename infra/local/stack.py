@@ -163,6 +163,7 @@ class LocalStack:
             email_sender=os.environ["VIGIL_EMAIL_FROM"],
         )
         os.environ.update(stream_variables(deployed.stream_arns))
+        os.environ["VIGIL_STATUS_BUCKET"] = deployed.web_bucket
 
         # Only now, with the environment complete, may the app (and PynamoDB) be imported.
         sys.path.insert(0, str(PROJECT_DIR))
@@ -206,6 +207,8 @@ class LocalStack:
             dist=PROJECT_DIR / "web" / "dist",
             api_host=config.host,
             api_port=config.api_port,
+            status_bucket=deployed.web_bucket,
+            aws_endpoint=config.aws_endpoint,
         )
         self._web.start()
         self._announce(deployed.tables, app)
@@ -217,6 +220,7 @@ class LocalStack:
         lines = [
             "Vigil local stack is up",
             f"  dashboard        {config.web_url}   (API reference: {config.web_url}/docs)",
+            f"  status pages     {config.web_url}/status/{{slug}}   (from the embedded S3, without the API)",
             f"  API              {config.api_url}   (try {config.api_url}/health)",
             f"  OpenAPI          {config.api_url}/openapi.json",
             f"  WebSocket        {config.ws_url}   (a ticket from POST /v1/orgs/{{org_id}}/realtime/tickets)",
@@ -228,6 +232,14 @@ class LocalStack:
             "Ctrl-C stops everything.",
         ]
         print("\n".join(lines), flush=True)
+
+    def stop_api(self) -> None:
+        """Stop the API alone (SIGUSR1): the status pages stay served by the web origin, as on AWS."""
+        if self._server is not None:
+            self._server.server.shutdown()
+            self._server.server.server_close()
+            self._server = None
+            print("API stopped (SIGUSR1); everything else runs on", flush=True)
 
     def stop(self) -> None:
         if self._gateway is not None:
@@ -255,12 +267,16 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    stop_api = threading.Event()
+    signal.signal(signal.SIGUSR1, lambda signum, frame: stop_api.set())
     try:
         stack.start()
         # The kernel may hand SIGTERM to any of the stack's threads, but Python runs handlers only in
         # the main thread, when it next runs bytecode: an untimed wait could sleep through the signal.
         while not stopping.wait(timeout=0.5):
-            pass
+            if stop_api.is_set():
+                stop_api.clear()
+                stack.stop_api()
         print("stopping...", flush=True)
     finally:
         stack.stop()

@@ -1,7 +1,9 @@
 """The web origin of the local stack, shaped like CloudFront on AWS: the dashboard's static files from
 web/dist (any path without a file extension falls back to index.html, the single-page app's router
 takes it from there; /docs is the API reference page), and the API's paths passed through to the API,
-so the browser talks to one origin and needs no CORS.
+so the browser talks to one origin and needs no CORS. Public status pages (/status/{slug}/...) come
+from the embedded S3, where the publisher writes them, as CloudFront serves them from the web app's
+bucket: they answer while the API is stopped.
 """
 
 from __future__ import annotations
@@ -13,13 +15,17 @@ import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 log = logging.getLogger("vigil.local.web")
 
 # What CloudFront routes to API Gateway (infra/template.yaml, WebDistribution): everything else is S3.
 API_PREFIXES = ("/v1/", "/v2/", "/ping/")
 API_PATHS = ("/openapi.json", "/health")
+STATUS_PREFIX = "/status/"  # the status pages' behaviour: files of the bucket under status/
 # Request and response headers that belong to one hop, not to the message (RFC 9110 7.6.1).
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"}
 MISSING_BUILD = b"<!doctype html><title>Vigil</title><p>web/dist is missing: run <code>make web</code>.</p>"
@@ -41,6 +47,17 @@ def static_file(dist: Path, path: str) -> Path | None:
     return candidate
 
 
+def status_key(path: str) -> str | None:
+    """The S3 key a /status/ path serves, as the template's StatusPageRouting function maps it:
+    /status/{slug} and /status/{slug}/ are the page's index.html; None: not a status page path."""
+    if not path.startswith(STATUS_PREFIX):
+        return None
+    parts = path.split("/")
+    if len(parts) == 3 or (len(parts) == 4 and parts[3] == ""):
+        return f"status/{parts[2]}/index.html"
+    return path.lstrip("/")
+
+
 def cache_control(dist: Path, file: Path) -> str:
     # Hashed names never change content: cache them for a year. index.html must be fresh on each load.
     if file.parent == dist.resolve() / "assets":
@@ -49,10 +66,26 @@ def cache_control(dist: Path, file: Path) -> str:
 
 
 class WebServer:
-    def __init__(self, *, host: str, port: int, dist: Path, api_host: str, api_port: int) -> None:
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        dist: Path,
+        api_host: str,
+        api_port: int,
+        status_bucket: str | None = None,
+        aws_endpoint: str | None = None,
+    ) -> None:
         server = self
         self.dist = dist
         self.api = (api_host, api_port)
+        self.status_bucket = status_bucket
+        self._s3: Any = None
+        if status_bucket is not None:
+            import boto3
+
+            self._s3 = boto3.client("s3", endpoint_url=aws_endpoint, region_name="us-east-1")
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -80,6 +113,8 @@ class WebServer:
         path = urlsplit(request.path).path
         if is_api_path(path):
             self.proxy(request)
+        elif request.command in ("GET", "HEAD") and status_key(path) is not None:
+            self.serve_status(request, str(status_key(path)))
         elif request.command in ("GET", "HEAD"):
             self.serve_static(request, path)
         else:
@@ -97,6 +132,23 @@ class WebServer:
         if kind.startswith("text/") or kind in ("application/javascript", "text/javascript"):
             kind += "; charset=utf-8"
         self.answer(request, HTTPStatus.OK, file.read_bytes(), kind, cache_control(self.dist, file))
+
+    def serve_status(self, request: BaseHTTPRequestHandler, key: str) -> None:
+        if self._s3 is None:
+            self.answer(request, HTTPStatus.NOT_FOUND, b"not found", "text/plain")
+            return
+        try:
+            found = self._s3.get_object(Bucket=self.status_bucket, Key=key)
+        except ClientError as exc:  # NoSuchKey: no such page (CloudFront answers S3's 403 or 404)
+            self.answer(request, HTTPStatus.NOT_FOUND, b"not found", "text/plain")
+            log.debug("no status file %s: %s", key, exc)
+            return
+        except BotoCoreError:
+            self.answer(request, HTTPStatus.BAD_GATEWAY, b"storage unreachable", "text/plain")
+            return
+        body = found["Body"].read()
+        kind = found.get("ContentType") or "application/octet-stream"
+        self.answer(request, HTTPStatus.OK, body, kind, found.get("CacheControl") or "no-cache")
 
     def proxy(self, request: BaseHTTPRequestHandler) -> None:
         length = int(request.headers.get("Content-Length") or 0)

@@ -226,3 +226,38 @@ def test_posts_name_this_pages_components_and_this_orgs_incidents(api, team, new
         == post.body
     )
     assert api.get(pages(org_id, page["id"], "posts", "NOPE"), token=owner.access_token).status == 404
+
+
+# ---- the public live routes ------------------------------------------------------------------------
+
+
+def test_the_public_routes_answer_without_auth_with_cache_control(api, team):
+    owner, org_id, service = team
+    page = create_page(api, org_id, owner, service)
+    slug = page["slug"]
+    status = api.get(f"/v1/status/{slug}")
+    assert status.status == 200, status.body
+    assert status.headers["cache-control"] == "public, max-age=30"
+    assert status.body["slug"] == slug and status.body["status"] == "operational"
+    assert [c["name"] for c in status.body["components"]] == ["Checkout"]
+    assert len(status.body["components"][0]["uptime_90d"]) == 90
+    summary = api.get(f"/v1/status/{slug}/summary")
+    assert summary.status == 200 and summary.body["status"]["indicator"] == "none"
+    feed = api.get(f"/v1/status/{slug}/feed")
+    assert feed.status == 200 and feed.headers["content-type"] == "application/atom+xml"
+    assert "<feed" in feed.body
+    badge = api.get(f"/v1/status/{slug}/badge")
+    assert badge.status == 200 and badge.headers["content-type"] == "image/svg+xml"
+    assert "<svg" in badge.body
+    for suffix in ("", "/summary", "/feed", "/badge"):
+        assert api.get(f"/v1/status/{slug}{suffix}").headers["cache-control"] == "public, max-age=30"
+
+
+def test_an_unknown_or_deleted_slug_is_404(api, team):
+    owner, org_id, service = team
+    page = create_page(api, org_id, owner, service)
+    assert api.delete(pages(org_id, page["id"]), token=owner.access_token).status == 204
+    for suffix in ("", "/summary", "/feed", "/badge"):
+        assert api.get(f"/v1/status/{page['slug']}{suffix}").status == 404
+        assert api.get(f"/v1/status/no-such-page-{uuid.uuid4().hex[:8]}{suffix}").status == 404
+        assert api.get(f"/v1/status/NOT_A_SLUG{suffix}").status == 404
