@@ -83,8 +83,8 @@ class RouteDoc:
     query: tuple[QueryParam, ...] = field(default_factory=tuple)
     errors: tuple[int, ...] = field(default_factory=tuple)
     text: bool = False  # answers text/plain (the ping routes), errors included
-    # A success body of this type as a string (Atom, SVG, an HTML page); the view may return the Response
-    # itself. Errors stay JSON, except text/html routes, which answer an HTML page.
+    # A success body of this type (a string: Atom, SVG, an HTML page). Errors stay JSON, except on
+    # text/html routes, whose errors are pages too (a person opened a link).
     media_type: str | None = None
 
 

@@ -47,6 +47,7 @@ _PATH_SCHEMAS: dict[str, dict[str, Any]] = {
     "slug": {"type": "string", "pattern": SLUG_PATTERN},
 }
 _TEXT = {"text/plain": {"schema": {"type": "string"}}}
+_HTML = {"text/html": {"schema": {"type": "string"}}}  # pages a person opens answer errors as pages
 _ID_SCHEMA = {"type": "string", "pattern": ID_PATTERN}
 _PATH_PARAM = re.compile(r"{(\w+)}")
 
@@ -142,7 +143,7 @@ def _operation(path: str, method: str, doc: RouteDoc, schemas: dict[str, Any]) -
             "description": _ERROR_TEXT.get(code, "Error"),
             "content": _TEXT
             if doc.text
-            else {doc.media_type: {"schema": {"type": "string"}}}
+            else _HTML
             if doc.media_type == "text/html"
             else {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
         }

@@ -31,6 +31,7 @@ from chalicelib.domain.monitoring import MonitorStatus
 from chalicelib.models.maintenance import SWEEP_DUE, EndedEarlyMap, MaintenanceWindowRecord
 from chalicelib.models.services import Service
 from chalicelib.settings import settings
+from chalicelib.usecases import subscribers
 from chalicelib.usecases.dynamo import condition_failed
 from chalicelib.usecases.pagination import Page, fetch_page
 
@@ -232,7 +233,34 @@ def create_window(
     _forget(org_id)
     logger.info("maintenance window created", extra={"org_id": org_id, "window_id": record.window_id})
     move_services(org_id, window.service_ids or None, now=now)
+    _tell_subscribers(record, window, now=now, starting_only=False)
     return view(record, now=now)
+
+
+def _tell_subscribers(
+    record: MaintenanceWindowRecord, window: MaintenanceWindow, *, now: int, starting_only: bool
+) -> None:
+    """Status page subscribers hear of a window when it is scheduled and when an occurrence starts,
+    each (occurrence, phase) once: the notice's key. A failure is logged: moving services in and out
+    of maintenance must never wait on an email."""
+    status = domain.window_status(window, now)
+    if status.next_starts_at is None or status.next_ends_at is None:
+        return
+    started = status.state is WindowState.ACTIVE
+    if starting_only and not started:
+        return
+    try:
+        subscribers.announce_maintenance(
+            record.org_id,
+            window_id=record.window_id,
+            title=record.title,
+            service_ids=window.service_ids,
+            starts_at=status.next_starts_at,
+            ends_at=status.next_ends_at,
+            started=started,
+        )
+    except Exception:
+        logger.exception("could not tell status page subscribers of a maintenance window")
 
 
 def update_window(
@@ -366,6 +394,7 @@ def sweep_due(*, now: int) -> int:
         _forget(record.org_id)
         window = window_of(record)
         move_services(record.org_id, window.service_ids or None, now=now)
+        _tell_subscribers(record, window, now=now, starting_only=True)
         previous = int(record.next_change_at)
         _schedule_sweep(record, window, now=now)
         actions: list[Any] = [MaintenanceWindowRecord.expires_at.remove()]

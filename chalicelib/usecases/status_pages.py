@@ -30,7 +30,7 @@ from chalicelib.models.services import Service
 from chalicelib.models.status_pages import ComponentMap, StatusPage, StatusPost
 from chalicelib.models.users import UniqueClaim
 from chalicelib.settings import settings
-from chalicelib.usecases import incidents
+from chalicelib.usecases import incidents, subscribers
 from chalicelib.usecases.dynamo import condition_failed, transaction_connection
 from chalicelib.usecases.pagination import Page, fetch_page
 
@@ -235,6 +235,7 @@ def delete_page(org_id: str, page_id: str) -> None:
     with StatusPost.batch_write() as batch:
         for post in StatusPost.query(org_id, StatusPost.post_key.startswith(f"{page_id}#")):
             batch.delete(post)
+    subscribers.forget_page(org_id, page_id)
     logger.info("status page deleted", extra={"org_id": org_id, "page_id": page_id})
 
 
@@ -301,7 +302,11 @@ def create_post(
     )
     post.save(condition=StatusPost.post_key.does_not_exist())
     logger.info("status post created", extra={"org_id": org_id, "page_id": page_id, "post_id": post_id})
-    # Subscribers are told from here (issue 13's email subscribers hook in at this point).
+    # The page's confirmed subscribers are emailed through the notifications queue, keyed on the
+    # post's id: nobody gets one post twice.
+    subscribers.announce_post(
+        org_id, page_id, post_id=post_id, title=post.title, status=post.status, message=post.message
+    )
     return post
 
 

@@ -34,6 +34,7 @@ from chalicelib.domain.messages import EmailMessage
 from chalicelib.domain.subscribers import Notice, NoticeKind, PageLinks, SubscriberStatus
 from chalicelib.models.auth import WindowCounter
 from chalicelib.models.notifications import FAILED, QUEUED, SENT
+from chalicelib.models.status_pages import LISTED, StatusPage
 from chalicelib.models.subscribers import (
     CONFIRM,
     SUBSCRIBER_PREFIX,
@@ -78,14 +79,28 @@ class PageRef:
         return page_key(self.org_id, self.page_id)
 
 
+# The page lookups read the status pages' table directly, not through usecases.status_pages: that
+# module tells subscribers of its posts (it imports this one).
+
+
+def _ref(page: StatusPage) -> PageRef:
+    return PageRef(org_id=page.org_id, page_id=page.page_id, slug=page.slug, title=page.title)
+
+
 def page_by_slug(slug: str) -> PageRef:
-    """The page a public route names; 404 for an unknown slug."""
+    """The page a public route names (the by-slug index, as the public status routes read it); 404
+    for an unknown slug."""
+    for page in StatusPage.by_slug.query(LISTED, StatusPage.slug == slug, limit=1):
+        return _ref(page)
     raise NotFound("status page not found")
 
 
 def page_in_org(org_id: str, page_id: str) -> PageRef:
     """An org's page; 404 when it has no such page."""
-    raise NotFound("status page not found")
+    try:
+        return _ref(StatusPage.get(org_id, page_id, consistent_read=True))
+    except DoesNotExist as exc:
+        raise NotFound("status page not found") from exc
 
 
 def _page_of_key(key: str) -> PageRef | None:
@@ -383,6 +398,36 @@ def notice_from_dict(values: dict[str, Any]) -> Notice:
         starts_at=number("starts_at"),
         ends_at=number("ends_at"),
     )
+
+
+def announce_post(org_id: str, page_id: str, *, post_id: str, title: str, status: str, message: str) -> int:
+    """A post created (posts never change: a follow-up is a post of its own, so each is version 1)."""
+    notice = rules.post_notice(post_id=post_id, version=1, title=title, status=status, message=message)
+    return announce(org_id, page_id, notice)
+
+
+def announce_maintenance(
+    org_id: str,
+    *,
+    window_id: str,
+    title: str,
+    service_ids: frozenset[str],
+    starts_at: int,
+    ends_at: int,
+    started: bool,
+) -> int:
+    """A maintenance occurrence scheduled or starting: told on every page of the org that shows a
+    service it covers (``service_ids`` empty: every service). Returns the subscribers named."""
+    named = 0
+    for page in StatusPage.query(org_id):
+        shown = {c.service_id for c in page.components or []}
+        if not shown or (service_ids and not shown & service_ids):
+            continue
+        notice = rules.maintenance_notice(
+            window_id=window_id, title=title, starts_at=starts_at, ends_at=ends_at, started=started
+        )
+        named += announce(org_id, page.page_id, notice)
+    return named
 
 
 def announce(org_id: str, page_id: str, notice: Notice) -> int:

@@ -31,6 +31,11 @@ def _fill(path, org_id, user_id):
     return re.sub(r"{\w+}", "x", path)
 
 
+def _answers_html(path, method):
+    doc = getattr(app.routes[path][method].view_function, "__vigil_route__", None)
+    return doc is not None and doc.media_type == "text/html"
+
+
 @pytest.fixture
 def world(api, new_account):
     owner = new_account()
@@ -49,6 +54,10 @@ def test_garbage_bodies_get_a_4xx_with_a_message(api, world, path, method):
             if reply.status >= 400 and path.startswith("/ping/"):
                 # healthchecks' text answers (HEAD: none, as HTTP says)
                 assert method == "HEAD" or (isinstance(reply.body, str) and reply.body), reply.body
+            elif reply.status >= 400 and _answers_html(path, method):
+                # the pages an emailed link opens: a person reads the error
+                assert reply.headers["content-type"].startswith("text/html"), reply.headers
+                assert isinstance(reply.body, str) and reply.body
             elif reply.status >= 400:
                 # /v2/enqueue adds PagerDuty's own fields (status, message, errors) alongside.
                 expected = {"Code", "Message"} | (

@@ -1,19 +1,27 @@
 """Email subscribers of status pages on moto: double opt-in through SES, one-click unsubscribe,
 notices through the notifications queue (once each, even when a message comes twice), budgets."""
 
+import json
 import re
+import time
 import uuid
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import pytest
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
 
+from chalicelib.adapters import mailer
 from chalicelib.domain import subscribers as rules
+from chalicelib.domain.clock import iso
 from chalicelib.domain.subscribers import maintenance_notice, post_notice
 from chalicelib.events.notifications import notification_batch
+from chalicelib.models.subscribers import NoticeBatch
 from chalicelib.security.tokens import hash_token
-from chalicelib.usecases import subscribers
+from chalicelib.usecases import maintenance, subscribers
+from chalicelib.usecases.notifications import DeliveryFailed
 from tests.integration.conftest import unique_email
 
 LINK = re.compile(
@@ -28,35 +36,31 @@ class Page:
     slug: str
     title: str
     admin: object
+    service_id: str
 
 
 @pytest.fixture
-def status_page(api, new_account, new_org, monkeypatch):
-    """A status page of a new org, with its admin."""
-    pages: dict[str, subscribers.PageRef] = {}
-
-    def by_slug(slug):
-        for page in pages.values():
-            if page.slug == slug:
-                return page
-        raise subscribers.NotFound("status page not found")
-
-    def in_org(org_id, page_id):
-        page = pages.get(page_id)
-        if page is None or page.org_id != org_id:
-            raise subscribers.NotFound("status page not found")
-        return page
-
-    monkeypatch.setattr(subscribers, "page_by_slug", by_slug)
-    monkeypatch.setattr(subscribers, "page_in_org", in_org)
+def status_page(api, new_account, new_org):
+    """A status page (one component) of a new org, with its admin."""
 
     def make(title="Acme Status"):
         admin = new_account()
-        org = new_org(admin, name="Acme")
+        org_id = new_org(admin, name="Acme")["id"]
+        service = api.post(
+            f"/v1/orgs/{org_id}/services",
+            {"name": "Checkout", "url": "https://checkout.example.com/health", "enabled": False},
+            token=admin.access_token,
+        )
+        assert service.status == 201, service.body
         slug = f"acme-{uuid.uuid4().hex[:8]}"
-        page_id = uuid.uuid4().hex[:26]
-        pages[page_id] = subscribers.PageRef(org_id=org["id"], page_id=page_id, slug=slug, title=title)
-        return Page(org_id=org["id"], page_id=page_id, slug=slug, title=title, admin=admin)
+        body = {
+            "slug": slug,
+            "title": title,
+            "components": [{"name": "Checkout", "service_id": service.body["id"]}],
+        }
+        page = api.post(f"/v1/orgs/{org_id}/status-pages", body, token=admin.access_token)
+        assert page.status == 201, page.body
+        return Page(org_id, page.body["id"], slug, title, admin, service.body["id"])
 
     return make
 
@@ -322,3 +326,139 @@ def test_only_the_pages_org_admins_read_the_count(api, mailbox, page, new_accoun
         token=page.admin.access_token,
     )
     assert foreign_page.status == 404
+
+
+# ---- wired: posts and maintenance windows tell subscribers --------------------------------------
+
+
+def test_a_post_and_its_update_reach_subscribers_with_nothing_private(api, mailbox, page, sender):
+    fan = subscribed(api, mailbox, page)
+    token = page.admin.access_token
+    incident = api.post(
+        f"/v1/orgs/{page.org_id}/incidents",
+        {"title": "Primary DB OOM on db-7.internal", "service_id": page.service_id},
+        token=token,
+    )
+    assert incident.status == 201, incident.body
+    posts = f"/v1/orgs/{page.org_id}/status-pages/{page.page_id}/posts"
+    post = api.post(
+        posts,
+        {
+            "title": "Checkout is slow",
+            "status": "investigating",
+            "message": "Some payments take minutes.",
+            "incident_id": incident.body["id"],
+        },
+        token=token,
+    )
+    assert post.status == 201, post.body
+    update = api.post(
+        f"{posts}/{post.body['id']}/updates", {"status": "resolved", "message": "All good now."}, token=token
+    )
+    assert update.status == 201, update.body
+    sender.run_sender()
+    sender.run_sender()
+
+    notices = notices_to(mailbox, fan, page)
+    assert [n["subject"] for n in notices] == [
+        f"[{page.title}] Investigating: Checkout is slow",
+        f"[{page.title}] Resolved: Checkout is slow",
+    ]
+    for notice in notices:
+        for private in ("db-7.internal", "Primary DB OOM", "checkout.example.com", page.admin.email):
+            assert private not in notice["text"] and private not in notice["body"]
+
+
+def test_a_maintenance_window_is_told_when_scheduled_and_when_it_starts(api, mailbox, page, sender):
+    fan = subscribed(api, mailbox, page)
+    starts = int(time.time()) + 3600
+    window = api.post(
+        f"/v1/orgs/{page.org_id}/maintenance-windows",
+        {
+            "title": "Database upgrade",
+            "service_ids": [page.service_id],
+            "starts_at": iso(starts),
+            "duration_minutes": 30,
+        },
+        token=page.admin.access_token,
+    )
+    assert window.status == 201, window.body
+    sender.run_sender()
+    assert [n["subject"] for n in notices_to(mailbox, fan, page)] == [
+        f"[{page.title}] Maintenance scheduled: Database upgrade"
+    ]
+
+    maintenance.sweep_due(now=starts + 5)
+    maintenance.sweep_due(now=starts + 10)  # nothing due again: nothing told again
+    sender.run_sender()
+    subjects = [n["subject"] for n in notices_to(mailbox, fan, page)]
+    assert subjects[1:] == [f"[{page.title}] Maintenance started: Database upgrade"]
+
+
+def test_a_window_on_services_the_page_does_not_show_is_not_told(api, mailbox, page, sender):
+    fan = subscribed(api, mailbox, page)
+    other = api.post(
+        f"/v1/orgs/{page.org_id}/services",
+        {"name": "Internal", "url": "https://internal.example.com/", "enabled": False},
+        token=page.admin.access_token,
+    )
+    api.post(
+        f"/v1/orgs/{page.org_id}/maintenance-windows",
+        {"title": "Quiet", "service_ids": [other.body["id"]], "duration_minutes": 30},
+        token=page.admin.access_token,
+    )
+    sender.run_sender()
+    assert notices_to(mailbox, fan, page) == []
+
+
+def test_deleting_a_page_forgets_its_subscribers(api, mailbox, page):
+    fan = subscribed(api, mailbox, page)
+    unsubscribe = path_of(links(mailbox.messages_to(fan)[0])["unsubscribe"])
+    deleted = api.delete(f"/v1/orgs/{page.org_id}/status-pages/{page.page_id}", token=page.admin.access_token)
+    assert deleted.status == 204
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table("vigil-test-subscribers")
+    assert (
+        table.query(KeyConditionExpression=Key("page_key").eq(f"{page.org_id}#{page.page_id}"))["Items"] == []
+    )
+    assert api.get(unsubscribe).status == 404
+
+
+def test_a_send_that_fails_midway_resumes_without_repeating_anyone(api, mailbox, page, sender, monkeypatch):
+    fans = [subscribed(api, mailbox, page) for _ in range(3)]
+    announce_post(page, title="Partial")
+    [message] = sender.receive()
+    key = json.loads(message["Body"])
+    send, calls = mailer.send_email, []
+
+    def throttled_once(email_message):
+        calls.append(email_message.to)
+        if len(calls) == 2:
+            raise ClientError(
+                {"Error": {"Code": "Throttling", "Message": "Maximum sending rate exceeded."}}, "x"
+            )
+        return send(email_message)
+
+    monkeypatch.setattr(mailer, "send_email", throttled_once)
+    with pytest.raises(DeliveryFailed, match="Throttling"):
+        subscribers.deliver_notice_batch(
+            key["page_key"], key["notice_batch"], receive_count=1, max_receives=5
+        )
+    subscribers.deliver_notice_batch(key["page_key"], key["notice_batch"], receive_count=2, max_receives=5)
+    assert [len(notices_to(mailbox, fan, page)) for fan in fans] == [1, 1, 1]
+
+
+def test_a_batch_that_keeps_failing_is_marked_failed_on_the_last_receive(
+    api, mailbox, page, sender, monkeypatch
+):
+    subscribed(api, mailbox, page)
+    announce_post(page, title="Never")
+    [message] = sender.receive()
+    key = json.loads(message["Body"])
+
+    def refused(email_message):
+        raise ClientError({"Error": {"Code": "MessageRejected", "Message": "Sending paused."}}, "x")
+
+    monkeypatch.setattr(mailer, "send_email", refused)
+    subscribers.deliver_notice_batch(key["page_key"], key["notice_batch"], receive_count=5, max_receives=5)
+    batch = NoticeBatch.get(key["page_key"], key["notice_batch"])
+    assert (batch.status, batch.error) == ("failed", "ses: MessageRejected: Sending paused.")

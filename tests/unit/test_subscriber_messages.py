@@ -3,7 +3,10 @@
 import email
 import email.policy
 
+import pytest
+
 from chalicelib.adapters.mailer import mime_bytes
+from chalicelib.adapters.notification_queue import NoticeBatchKey, NotificationKey, parse_body
 from chalicelib.domain.subscribers import (
     ONE_CLICK,
     PageLinks,
@@ -125,3 +128,11 @@ def test_the_unsubscribe_page_posts_to_itself_and_escapes_titles():
     assert '<form method="post">' in page and "<button" in page
     assert "&lt;Acme&gt;" in page
     assert "<form" not in page_html("Unsubscribed", ["Done."])
+
+
+def test_a_queue_message_names_a_notice_batch_or_a_notification():
+    key = NoticeBatchKey("org#page", "notice#post:p:v1#0000")
+    assert parse_body(key.body()) == key
+    assert parse_body(NotificationKey("org#inc", "n1").body()) == NotificationKey("org#inc", "n1")
+    with pytest.raises(ValueError):
+        parse_body('{"notice_batch": "x"}')

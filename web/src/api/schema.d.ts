@@ -2918,6 +2918,179 @@ export interface components {
              */
             pending: number;
         };
+        /** SummaryComponentOut */
+        SummaryComponentOut: {
+            /**
+             * Components
+             * @description A group's members (groups only)
+             * @default null
+             */
+            components?: string[] | null;
+            /** Created At */
+            created_at: string;
+            /** Description */
+            description: string | null;
+            /** Group */
+            group: boolean;
+            /** Group Id */
+            group_id: string | null;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Only Show If Degraded */
+            only_show_if_degraded: boolean;
+            /** Page Id */
+            page_id: string;
+            /** Position */
+            position: number;
+            /** Showcase */
+            showcase: boolean;
+            /** Start Date */
+            start_date: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "operational" | "degraded_performance" | "partial_outage" | "major_outage" | "under_maintenance";
+            /** Updated At */
+            updated_at: string;
+        };
+        /** SummaryIncidentOut */
+        SummaryIncidentOut: {
+            /** Components */
+            components: components["schemas"]["SummaryComponentOut"][];
+            /** Created At */
+            created_at: string;
+            /** Id */
+            id: string;
+            /**
+             * Impact
+             * @enum {string}
+             */
+            impact: "none" | "minor" | "major" | "critical" | "maintenance";
+            /** Incident Updates */
+            incident_updates: components["schemas"]["SummaryUpdateOut"][];
+            /** Monitoring At */
+            monitoring_at: string | null;
+            /** Name */
+            name: string;
+            /** Page Id */
+            page_id: string;
+            /** Resolved At */
+            resolved_at: string | null;
+            /** Shortlink */
+            shortlink: string;
+            /** Started At */
+            started_at: string;
+            /** Status */
+            status: string;
+            /** Updated At */
+            updated_at: string;
+        };
+        /** SummaryMaintenanceOut */
+        SummaryMaintenanceOut: {
+            /** Components */
+            components: components["schemas"]["SummaryComponentOut"][];
+            /** Created At */
+            created_at: string;
+            /** Id */
+            id: string;
+            /**
+             * Impact
+             * @enum {string}
+             */
+            impact: "none" | "minor" | "major" | "critical" | "maintenance";
+            /** Incident Updates */
+            incident_updates: components["schemas"]["SummaryUpdateOut"][];
+            /** Monitoring At */
+            monitoring_at: string | null;
+            /** Name */
+            name: string;
+            /** Page Id */
+            page_id: string;
+            /** Resolved At */
+            resolved_at: string | null;
+            /** Scheduled For */
+            scheduled_for: string;
+            /** Scheduled Until */
+            scheduled_until: string;
+            /** Shortlink */
+            shortlink: string;
+            /** Started At */
+            started_at: string;
+            /** Status */
+            status: string;
+            /** Updated At */
+            updated_at: string;
+        };
+        /**
+         * SummaryOut
+         * @description Atlassian Statuspage's `summary.json` (v2).
+         */
+        SummaryOut: {
+            /** Components */
+            components: components["schemas"]["SummaryComponentOut"][];
+            /**
+             * Incidents
+             * @description Unresolved stories, newest first
+             */
+            incidents: components["schemas"]["SummaryIncidentOut"][];
+            page: components["schemas"]["SummaryPageOut"];
+            /** Scheduled Maintenances */
+            scheduled_maintenances: components["schemas"]["SummaryMaintenanceOut"][];
+            status: components["schemas"]["SummaryStatusOut"];
+        };
+        /** SummaryPageOut */
+        SummaryPageOut: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Time Zone */
+            time_zone: string;
+            /** Updated At */
+            updated_at: string;
+            /** Url */
+            url: string;
+        };
+        /** SummaryStatusOut */
+        SummaryStatusOut: {
+            /** Description */
+            description: string;
+            /**
+             * Indicator
+             * @enum {string}
+             */
+            indicator: "none" | "minor" | "major" | "critical" | "maintenance";
+        };
+        /** SummaryUpdateOut */
+        SummaryUpdateOut: {
+            /** Affected Components */
+            affected_components: {
+                [key: string]: unknown;
+            }[] | null;
+            /** Body */
+            body: string;
+            /** Created At */
+            created_at: string;
+            /** Custom Tweet */
+            custom_tweet: string | null;
+            /** Deliver Notifications */
+            deliver_notifications: boolean;
+            /** Display At */
+            display_at: string;
+            /** Id */
+            id: string;
+            /** Incident Id */
+            incident_id: string;
+            /** Status */
+            status: string;
+            /** Tweet Id */
+            tweet_id: string | null;
+            /** Updated At */
+            updated_at: string;
+        };
         /** TicketOut */
         TicketOut: {
             /** Expires In */
@@ -9168,7 +9341,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["SummaryOut"];
+                };
             };
             /** @description Not found, or it belongs to another organization. */
             404: {
