@@ -43,11 +43,3 @@ export function when(iso: string | null | undefined): string {
   if (!iso) return "—";
   return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
-
-/** The colour of an uptime bar's cell: green all up, amber some failures, red mostly down, grey no data. */
-export function uptimeTone(uptime: number | null): string {
-  if (uptime === null) return "var(--border)";
-  if (uptime >= 99.5) return "var(--up)";
-  if (uptime >= 50) return "var(--warn)";
-  return "var(--down)";
-}

@@ -133,3 +133,21 @@ export function followUpDraft(post: Pick<Post, "title" | "status" | "component_i
 export function openStoryOf(posts: Post[], incidentId: string): Post | null {
   return latestOfThreads(posts).find((p) => p.incident_id === incidentId && p.status !== "resolved") ?? null;
 }
+
+/** A day's bar as the published page colours it (the renderer's BAR_LEVELS): 99.9 % and up
+ * operational, 99 % degraded, 95 % partial outage, below that major outage; no data grey. */
+export function dayStatus(uptime: number | null): ComponentStatusOrNoData {
+  if (uptime === null) return "no-data";
+  if (uptime >= 99.9) return "operational";
+  if (uptime >= 99) return "degraded_performance";
+  if (uptime >= 95) return "partial_outage";
+  return "major_outage";
+}
+export type ComponentStatusOrNoData = "operational" | "degraded_performance" | "partial_outage" | "major_outage" | "no-data";
+export const DAY_LEGEND: [ComponentStatusOrNoData, string][] = [
+  ["operational", "99.9% or more"],
+  ["degraded_performance", "99% or more"],
+  ["partial_outage", "95% or more"],
+  ["major_outage", "below 95%"],
+  ["no-data", "no data"],
+];

@@ -112,7 +112,7 @@ describe("StatusPreview", () => {
     const api = wrapper.get("[data-component=API]");
     expect(api.text()).toContain("Major outage");
     expect(api.findAll(".uptime-days span")).toHaveLength(90);
-    expect(api.get("[role=img]").attributes("aria-label")).toBe("API, last 90 days: 99.20% up; 1 days with downtime, 10 without data");
+    expect(api.get("[role=img]").attributes("aria-label")).toBe("API, last 90 days: 99.20% up; 1 days below 99.9%, 10 without data");
     expect(api.get(".uptime-days span").attributes("title")).toMatch(/no data$/);
     const posts = wrapper.findAll("[data-post]");
     expect(posts.map((p) => p.text())).toEqual([expect.stringContaining("identified"), expect.stringContaining("investigating")]);

@@ -1,7 +1,7 @@
 // The status page editor and the incident's "post an update" panel over a fake API module (the edge):
 // what each role sees, what is sent, what comes back on screen.
 import { flushPromises, mount } from "@vue/test-utils";
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createMemoryHistory, createRouter } from "vue-router";
 import { ApiError } from "../src/api/client";
 import * as statusApi from "../src/api/statusPages";
@@ -50,6 +50,15 @@ async function open(path: string) {
 }
 const byText = (wrapper: ReturnType<typeof mount>, selector: string, text: string) =>
   wrapper.findAll(selector).find((el) => el.text().replace(/\s+/g, " ").trim() === text);
+
+// Compiling the pages takes seconds on a busy machine: once, before the tests' own timeouts run.
+beforeAll(async () => {
+  await Promise.all([
+    import("../src/pages/StatusPageEditorPage.vue"),
+    import("../src/pages/StatusPagesPage.vue"),
+    import("../src/components/status/IncidentUpdatePanel.vue"),
+  ]);
+}, 60_000);
 
 beforeEach(() => {
   vi.clearAllMocks();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { componentNames, componentsBody, draftOf, followUpDraft, grouped, latestOfThreads, moved, nextStatus, openStoryOf, postFromIncident, slugOf } from "../src/statusPages";
+import { componentNames, dayStatus, componentsBody, draftOf, followUpDraft, grouped, latestOfThreads, moved, nextStatus, openStoryOf, postFromIncident, slugOf } from "../src/statusPages";
 import { document, page, post, posts } from "./fixtures/statusPages";
 
 describe("status page helpers", () => {
@@ -62,5 +62,12 @@ describe("status page helpers", () => {
     expect(openStoryOf(all, "inc-1")?.id).toBe("post-2");
     expect(openStoryOf([post({ id: "post-3", thread_id: "post-1", status: "resolved", incident_id: "inc-1" }), ...all], "inc-1")).toBeNull();
     expect(openStoryOf(all, "inc-2")).toBeNull();
+  });
+
+  it("colours a day as the published page does", () => {
+    expect([null, 100, 99.9, 99.5, 99, 97, 95, 94.99, 0].map(dayStatus)).toEqual([
+      "no-data", "operational", "operational", "degraded_performance", "degraded_performance",
+      "partial_outage", "partial_outage", "major_outage", "major_outage",
+    ]);
   });
 });
