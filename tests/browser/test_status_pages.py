@@ -119,8 +119,8 @@ def test_an_admin_builds_a_page_posts_and_a_customer_reads_it(stack, new_page, t
     expect(row.get_by_role("cell").nth(4)).to_have_text("0")  # subscribers
     check_accessibility(page)
 
-    # 375 px wide: the editor fits without sideways scrolling and stays usable.
-    phone = new_page(width=375)
+    # 375 px wide (and dark): the editor fits without sideways scrolling and stays usable.
+    phone = new_page(width=375, dark=True)
     log_in(phone, owner, then=f"/orgs/{org_id}/status-pages/{page_id}")
     expect(phone.get_by_role("heading", name="Acme Status", level=1)).to_be_visible()
     expect(phone.get_by_role("button", name="Move Checkout down")).to_be_visible()
@@ -196,6 +196,8 @@ def test_an_update_from_an_incident_is_prefilled_and_the_next_follows_it_up(stac
     panel.get_by_label("Message").fill("A database ran out of memory; it is being restarted.")
     panel.get_by_role("button", name="Post update").click()
     expect(panel.get_by_role("status")).to_contain_text("(identified)")
+    expect(panel).to_contain_text("“Card payments fail for some customers” (identified")
+    expect(panel.get_by_label("Update status")).to_have_value("monitoring")
     screenshot(page, "incident-status-update")
 
     document = requests.get(stack.url(f"/v1/status/{slug}"), timeout=10).json()
@@ -216,3 +218,26 @@ def test_an_update_from_an_incident_is_prefilled_and_the_next_follows_it_up(stac
 def document_page_id(stack, owner: Person, org_id: str) -> str:
     pages = requests.get(stack.url(f"/v1/orgs/{org_id}/status-pages"), headers=owner.auth, timeout=10).json()
     return pages["items"][0]["id"]
+
+
+def test_an_admin_deletes_a_page_after_confirming(stack, new_page, target):
+    owner = Person(stack, name="Owner")
+    org_id, _ = org_with_services(stack, owner, target, "Checkout")
+    slug = f"gone-{uuid.uuid4().hex[:8]}"
+    made = requests.post(
+        stack.url(f"/v1/orgs/{org_id}/status-pages"),
+        json={"slug": slug, "title": "Short-lived", "components": []},
+        headers=owner.auth,
+        timeout=10,
+    ).json()
+
+    page = new_page()
+    log_in(page, owner, then=f"/orgs/{org_id}/status-pages/{made['id']}")
+    expect(page.get_by_role("heading", name="Short-lived", level=1)).to_be_visible()
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("button", name="Delete page").click()
+    expect(page.get_by_role("heading", name="Short-lived", level=1)).to_be_visible()  # kept
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete page").click()
+    expect(page.get_by_text("No status pages yet.")).to_be_visible()
+    assert requests.get(stack.url(f"/v1/status/{slug}"), timeout=10).status_code == 404
