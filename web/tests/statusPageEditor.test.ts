@@ -20,6 +20,17 @@ vi.mock("../src/api/statusPages", () => ({
   publicStatus: vi.fn(),
   subscriberCount: vi.fn(),
 }));
+// The org's event stream: the tests hand events to the page themselves.
+const live = vi.hoisted(() => ({ onEvent: (_event: unknown) => undefined as void }));
+vi.mock("../src/live/useLiveList", async () => {
+  const { ref } = await import("vue");
+  return {
+    useLiveEvents: (_org: unknown, onEvent: (event: unknown) => void) => {
+      live.onEvent = onEvent;
+      return { status: ref("live") };
+    },
+  };
+});
 vi.mock("../src/api/client", async (original) => ({
   ...(await original<typeof import("../src/api/client")>()),
   api: { GET: vi.fn(async () => ({ data: { items: services, next_cursor: null }, response: { ok: true } })) },
@@ -97,6 +108,25 @@ describe("StatusPageEditorPage", () => {
     expect(wrapper.get("[role=status].notice").text()).toContain("Saved");
     expect(fake.publicStatus).toHaveBeenCalledTimes(2); // the preview is read again
     expect(wrapper.get("a.button").attributes("href")).toBe("http://127.0.0.1:8080/status/acme");
+    wrapper.unmount();
+  });
+
+  it("reads the preview again when a service of the page changes status", async () => {
+    vi.useFakeTimers();
+    signIn("viewer");
+    const { wrapper } = await open(`/orgs/${ORG}/status-pages/page-1`);
+    expect(fake.publicStatus).toHaveBeenCalledTimes(1);
+    fake.publicStatus.mockResolvedValue({ ...document, status: "operational", components: document.components.map((c) => ({ ...c, status: "operational" as const })) });
+    const event = (type: string, id: string) => ({ seq: "1", type, org_id: ORG, at: "2026-12-01T07:00:00Z", data: { id, status: "up" } });
+    live.onEvent(event("service.status_changed", "svc-other")); // not on the page
+    live.onEvent(event("incident.updated", "svc-api"));
+    live.onEvent(event("service.status_changed", "svc-api"));
+    live.onEvent(event("service.status_changed", "svc-db")); // a burst: one read
+    await vi.advanceTimersByTimeAsync(1000);
+    vi.useRealTimers();
+    await flushPromises();
+    expect(fake.publicStatus).toHaveBeenCalledTimes(2);
+    expect(wrapper.get("[data-testid=overall]").text()).toBe("All systems operational");
     wrapper.unmount();
   });
 
