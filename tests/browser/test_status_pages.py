@@ -241,3 +241,34 @@ def test_an_admin_deletes_a_page_after_confirming(stack, new_page, target):
     page.get_by_role("button", name="Delete page").click()
     expect(page.get_by_text("No status pages yet.")).to_be_visible()
     assert requests.get(stack.url(f"/v1/status/{slug}"), timeout=10).status_code == 404
+
+
+def test_the_preview_shows_an_outage_without_a_reload(stack, new_page, target):
+    owner = Person(stack, name="Watcher")
+    org_id = requests.post(
+        stack.url("/v1/orgs"), json={"name": "Live"}, headers=owner.auth, timeout=10
+    ).json()["id"]
+    service = requests.post(
+        stack.url(f"/v1/orgs/{org_id}/services"),
+        json={"name": "Shop", "url": target.url, "interval_seconds": 2, "timeout_seconds": 1},
+        headers=owner.auth,
+        timeout=10,
+    ).json()
+    made = requests.post(
+        stack.url(f"/v1/orgs/{org_id}/status-pages"),
+        json={
+            "slug": f"live-{uuid.uuid4().hex[:8]}",
+            "title": "Live status",
+            "components": [{"name": "Web shop", "service_id": service["id"]}],
+        },
+        headers=owner.auth,
+        timeout=10,
+    ).json()
+
+    page = new_page()
+    log_in(page, owner, then=f"/orgs/{org_id}/status-pages/{made['id']}")
+    preview = page.get_by_role("article", name="Preview of Live status")
+    expect(preview.get_by_text("All systems operational")).to_be_visible(timeout=20_000)
+    target.status = 500
+    expect(preview.get_by_text("Major outage").first).to_be_visible(timeout=30_000)
+    expect(preview.locator("[data-component='Web shop']")).to_contain_text("Major outage")
