@@ -185,6 +185,15 @@ describe("StatusPageEditorPage", () => {
     wrapper.unmount();
   });
 
+  it("says so when the page does not exist, without offering to create it", async () => {
+    signIn("admin");
+    fake.getStatusPage.mockRejectedValue(new ApiError(404, "status page not found"));
+    const { wrapper } = await open(`/orgs/${ORG}/status-pages/nope`);
+    expect(wrapper.get("[role=alert]").text()).toBe("status page not found");
+    expect(wrapper.find("form").exists()).toBe(false);
+    wrapper.unmount();
+  });
+
   it("leaves a user the post form but not the page's settings", async () => {
     signIn("user");
     const { wrapper } = await open(`/orgs/${ORG}/status-pages/page-1`);
