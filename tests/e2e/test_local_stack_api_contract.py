@@ -55,10 +55,17 @@ def _world(stack) -> tuple[dict[str, str], dict[str, str], dict[str, dict[str, s
     post(f"{base}/members", {"email": email, "role": "viewer"})
     kept = post(f"{base}/integrations", integration)
     heartbeat = post(f"{base}/services", {"name": "Cron", "type": "heartbeat", "period_seconds": 3600})
+    service_id = post(f"{base}/services", service)["id"]
+    status_page = {"title": "Status", "components": [{"name": "API", "service_id": service_id}]}
+    page = post(f"{base}/status-pages", {"slug": f"fuzz-{org_id.lower()}", **status_page})
+    update = {"title": "Slow API", "status": "investigating", "message": "Looking into it."}
     parameters = {
         "path.org_id": org_id,
         "path.user_id": me["id"],
-        "path.service_id": post(f"{base}/services", service)["id"],
+        "path.service_id": service_id,
+        "path.page_id": page["id"],
+        "path.post_id": post(f"{base}/status-pages/{page['id']}/posts", update)["id"],
+        "path.slug": page["slug"],
         "path.incident_id": post(f"{base}/incidents", {"title": "Disk full"})["id"],
         "path.policy_id": post(f"{base}/escalation-policies", policy)["id"],
         "path.integration_id": kept["id"],
@@ -76,6 +83,11 @@ def _world(stack) -> tuple[dict[str, str], dict[str, str], dict[str, dict[str, s
         },
         "DELETE /v1/orgs/{org_id}/integrations/{integration_id}": {
             "path.integration_id": post(f"{base}/integrations", integration)["id"]
+        },
+        "DELETE /v1/orgs/{org_id}/status-pages/{page_id}": {
+            "path.page_id": post(f"{base}/status-pages", {"slug": f"doomed-{org_id.lower()}", **status_page})[
+                "id"
+            ]
         },
     }
     return auth, parameters, doomed

@@ -168,3 +168,43 @@ def test_the_publishers_read_their_streams_with_partial_batches_and_know_the_api
         )
     api_env = resources["APIHandler"]["Properties"]["Environment"]["Variables"]
     assert api_env["VIGIL_WEBSOCKET_API_ID"] == {"Ref": "WebsocketAPI"}
+
+
+def test_the_status_publisher_writes_only_under_status_and_reads_its_streams(packaged):
+    resources = _load(packaged / "sam.yaml")["Resources"]
+    policy = resources["StatusPublishPolicy"]["Properties"]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert sorted(statement["Action"]) == ["s3:DeleteObject", "s3:PutObject"]
+    assert statement["Resource"] == {"Fn::Sub": "${WebBucket.Arn}/status/*"}
+    assert [role["Ref"] for role in policy["Roles"]] == ["PublishStatusPagesRole"]
+    assert resources["PublishStatusPagesRole"]["Type"] == "AWS::IAM::Role"
+
+    consumer = resources["PublishStatusPages"]["Properties"]
+    assert consumer["Environment"]["Variables"]["VIGIL_STATUS_BUCKET"] == {"Ref": "WebBucket"}
+    source = consumer["Events"]["PublishStatusPagesSqsEventSource"]["Properties"]
+    assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    queue = resources["StatusPublishQueue"]["Properties"]
+    assert queue["FifoQueue"] is True and queue["DelaySeconds"] == 5
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["StatusPublishDeadLetterQueue", "Arn"]
+    }
+
+    for function, table in (
+        ("StatusOnServiceChange", "ServicesTable"),
+        ("StatusOnPageChange", "StatusPagesTable"),
+        ("StatusOnPostChange", "StatusPostsTable"),
+        ("StatusOnWindowChange", "MaintenanceWindowsTable"),
+    ):
+        source = resources[function]["Properties"]["Events"][f"{function}DynamodbEventSource"]["Properties"]
+        assert source["Stream"] == {"Fn::GetAtt": [table, "StreamArn"]}
+        assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert source["BisectBatchOnFunctionError"] is True
+
+    behaviours = resources["WebDistribution"]["Properties"]["DistributionConfig"]["CacheBehaviors"]
+    status = next(b for b in behaviours if b["PathPattern"] == "/status/*")
+    assert status["TargetOriginId"] == "web"
+    assert status["CachePolicyId"] == {"Ref": "StatusPagesCachePolicy"}
+    cache = resources["StatusPagesCachePolicy"]["Properties"]["CachePolicyConfig"]
+    assert cache["DefaultTTL"] == 30
+    routing = status["FunctionAssociations"][0]["FunctionARN"]
+    assert routing == {"Fn::GetAtt": ["StatusPageRouting", "FunctionARN"]}
