@@ -31,6 +31,7 @@ from chalicelib.events import incidents as incident_events
 from chalicelib.events import maintenance as maintenance_events
 from chalicelib.events import realtime as realtime_events
 from chalicelib.events import status_pages as status_page_events
+from chalicelib.events import subscribers as subscriber_events
 from chalicelib.observability import log_requests
 
 app = Chalice(app_name="vigil")
@@ -66,6 +67,7 @@ app.register_blueprint(realtime.bp)
 app.register_blueprint(subscribers.bp)
 app.register_blueprint(realtime_events.bp)
 app.register_blueprint(status_page_events.bp)
+app.register_blueprint(subscriber_events.bp)
 
 
 @app.on_ws_connect()

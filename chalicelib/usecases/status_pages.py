@@ -302,11 +302,7 @@ def create_post(
     )
     post.save(condition=StatusPost.post_key.does_not_exist())
     logger.info("status post created", extra={"org_id": org_id, "page_id": page_id, "post_id": post_id})
-    # The page's confirmed subscribers are emailed through the notifications queue, keyed on the
-    # post's id: nobody gets one post twice.
-    subscribers.announce_post(
-        org_id, page_id, post_id=post_id, title=post.title, status=post.status, message=post.message
-    )
+    # Its page's subscribers are told from the posts table's stream (events/subscribers.py).
     return post
 
 

@@ -34,7 +34,7 @@ from chalicelib.domain.messages import EmailMessage
 from chalicelib.domain.subscribers import Notice, NoticeKind, PageLinks, SubscriberStatus
 from chalicelib.models.auth import WindowCounter
 from chalicelib.models.notifications import FAILED, QUEUED, SENT
-from chalicelib.models.status_pages import LISTED, StatusPage
+from chalicelib.models.status_pages import LISTED, StatusPage, StatusPost
 from chalicelib.models.subscribers import (
     CONFIRM,
     SUBSCRIBER_PREFIX,
@@ -80,7 +80,7 @@ class PageRef:
 
 
 # The page lookups read the status pages' table directly, not through usecases.status_pages: that
-# module tells subscribers of its posts (it imports this one).
+# module forgets a deleted page's subscribers (it imports this one).
 
 
 def _ref(page: StatusPage) -> PageRef:
@@ -157,6 +157,8 @@ def subscribe(slug: str, email: str) -> None:
         return
     if subscriber is None:
         subscriber = _start_subscription(page, email, now=now)
+    else:
+        _extend_pending(subscriber, now=now)
     confirm = new_opaque_token()
     SubscriptionToken(
         SubscriptionToken.key(hash_token(confirm)),
@@ -217,13 +219,36 @@ def _start_subscription(page: PageRef, email: str, *, now: int) -> Subscriber:
             raise
         return found
     SubscriptionToken(
-        SubscriptionToken.key(hash_token(unsubscribe_token(subscriber.subscription_id))),
+        _unsubscribe_key(subscriber.subscription_id),
         purpose=UNSUBSCRIBE,
         target_page_key=page.key,
         email=email,
         subscription_id=subscriber.subscription_id,
+        expires_at=subscriber.expires_at,  # goes with the pending subscription, unless it is confirmed
     ).save()
     return subscriber
+
+
+def _extend_pending(subscriber: Subscriber, *, now: int) -> None:
+    """A pending subscription asked for again lasts as long as its newest confirm link."""
+    expires_at = now + rules.CONFIRM_TOKEN_TTL_SECONDS
+    try:
+        subscriber.update(
+            actions=[Subscriber.expires_at.set(expires_at)],
+            condition=(Subscriber.subscription_id == subscriber.subscription_id)
+            & (Subscriber.status == SubscriberStatus.PENDING.value),
+        )
+        SubscriptionToken(_unsubscribe_key(subscriber.subscription_id), "token").update(
+            actions=[SubscriptionToken.expires_at.set(expires_at)],
+            condition=SubscriptionToken.expires_at.exists(),
+        )
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise  # else confirmed or unsubscribed meanwhile: the new link finds out
+
+
+def _unsubscribe_key(subscription_id: str) -> str:
+    return SubscriptionToken.key(hash_token(unsubscribe_token(subscription_id)))
 
 
 def _send_now(message: EmailMessage, *, what: str) -> None:
@@ -293,8 +318,29 @@ def confirm(token: str | None) -> LinkOutcome:
         if current is None or current.subscription_id != link.subscription_id:
             raise NotFound(_INVALID_LINK, field="token") from exc  # unsubscribed since
         return _outcome(link.target_page_key, subscribed=True)  # confirmed already
+    _keep_unsubscribe_link(link)
     logger.info("status page subscription confirmed", extra={"page_key": link.target_page_key})
     return _outcome(link.target_page_key, subscribed=True)
+
+
+def _keep_unsubscribe_link(confirmed: SubscriptionToken) -> None:
+    """The unsubscribe link of a confirmed subscription lasts as long as the subscription (written
+    again if the request that subscribed died before writing it)."""
+    key = _unsubscribe_key(confirmed.subscription_id)
+    try:
+        SubscriptionToken(key, "token").update(
+            actions=[SubscriptionToken.expires_at.remove()], condition=SubscriptionToken.page_key.exists()
+        )
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise
+        SubscriptionToken(
+            key,
+            purpose=UNSUBSCRIBE,
+            target_page_key=confirmed.target_page_key,
+            email=confirmed.email,
+            subscription_id=confirmed.subscription_id,
+        ).save()
 
 
 def unsubscribe(token: str | None, *, perform: bool) -> LinkOutcome:
@@ -362,8 +408,7 @@ def forget_page(org_id: str, page_id: str) -> int:
     removed = 0
     with Subscriber.batch_write() as batch:
         for subscriber in _subscribers(page_key(org_id, page_id)):
-            token_hash = hash_token(unsubscribe_token(str(subscriber.subscription_id)))
-            batch.delete(SubscriptionToken(SubscriptionToken.key(token_hash), "token"))
+            batch.delete(SubscriptionToken(_unsubscribe_key(str(subscriber.subscription_id)), "token"))
             batch.delete(subscriber)
             removed += 1
     return removed
@@ -404,6 +449,19 @@ def announce_post(org_id: str, page_id: str, *, post_id: str, title: str, status
     """A post created (posts never change: a follow-up is a post of its own, so each is version 1)."""
     notice = rules.post_notice(post_id=post_id, version=1, title=title, status=status, message=message)
     return announce(org_id, page_id, notice)
+
+
+def announce_new_post(image: dict[str, Any]) -> int:
+    """A post's stream record (its new image, DynamoDB JSON): its notice."""
+    post = StatusPost.from_raw_data(image)
+    return announce_post(
+        post.org_id,
+        post.page_id,
+        post_id=post.post_id,
+        title=post.title,
+        status=post.status,
+        message=post.message,
+    )
 
 
 def announce_maintenance(

@@ -18,11 +18,12 @@ from chalicelib.domain import subscribers as rules
 from chalicelib.domain.clock import iso
 from chalicelib.domain.subscribers import maintenance_notice, post_notice
 from chalicelib.events.notifications import notification_batch
+from chalicelib.events.subscribers import post_notices
 from chalicelib.models.subscribers import NoticeBatch
 from chalicelib.security.tokens import hash_token
 from chalicelib.usecases import maintenance, subscribers
 from chalicelib.usecases.notifications import DeliveryFailed
-from tests.integration.conftest import unique_email
+from tests.integration.conftest import TableStream, unique_email
 
 LINK = re.compile(
     r"https?://[^\s\"<>]+/v1/status/[a-z0-9-]+/subscriptions/(confirm|unsubscribe)\?token=[\w-]+"
@@ -331,7 +332,22 @@ def test_only_the_pages_org_admins_read_the_count(api, mailbox, page, new_accoun
 # ---- wired: posts and maintenance windows tell subscribers --------------------------------------
 
 
-def test_a_post_and_its_update_reach_subscribers_with_nothing_private(api, mailbox, page, sender):
+@pytest.fixture
+def post_stream(stack):
+    """The posts table's stream, handed to the subscribers' consumer as Lambda would."""
+    stream = TableStream(stack.stream_arns["vigil-test-status-page-posts"])
+
+    def deliver(records=None):
+        records = stream.new_records() if records is None else records
+        assert post_notices({"Records": records}, None) == {"batchItemFailures": []}
+        return records
+
+    return deliver
+
+
+def test_a_post_and_its_update_reach_subscribers_with_nothing_private(
+    api, mailbox, page, sender, post_stream
+):
     fan = subscribed(api, mailbox, page)
     token = page.admin.access_token
     incident = api.post(
@@ -356,7 +372,10 @@ def test_a_post_and_its_update_reach_subscribers_with_nothing_private(api, mailb
         f"{posts}/{post.body['id']}/updates", {"status": "resolved", "message": "All good now."}, token=token
     )
     assert update.status == 201, update.body
+    records = post_stream()
+    assert len(records) == 2
     sender.run_sender()
+    post_stream(records)  # the stream hands the records over again (a retried batch)
     sender.run_sender()
 
     notices = notices_to(mailbox, fan, page)
@@ -462,3 +481,42 @@ def test_a_batch_that_keeps_failing_is_marked_failed_on_the_last_receive(
     subscribers.deliver_notice_batch(key["page_key"], key["notice_batch"], receive_count=5, max_receives=5)
     batch = NoticeBatch.get(key["page_key"], key["notice_batch"])
     assert (batch.status, batch.error) == ("failed", "ses: MessageRejected: Sending paused.")
+
+
+def test_an_unconfirmed_subscription_is_forgotten_with_its_links(api, mailbox, page, monkeypatch):
+    pending, confirmed = unique_email("pending"), subscribed(api, mailbox, page)
+    subscribe(api, page, pending)
+    found = links(mailbox.messages_to(pending)[-1])
+    kept = links(mailbox.messages_to(confirmed)[0])["unsubscribe"]
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table("vigil-test-subscribers")
+
+    def lookup(url):
+        return table.get_item(Key={"page_key": f"_token:{hash_token(token_of(url))}", "item_key": "token"})[
+            "Item"
+        ]
+
+    assert "expires_at" in lookup(found["unsubscribe"])  # TTL removes it with the pending subscription
+    assert "expires_at" not in lookup(kept)  # a confirmed subscription's link lasts as long as it does
+
+    week_later = int(time.time()) + rules.CONFIRM_TOKEN_TTL_SECONDS + 1
+    monkeypatch.setattr(subscribers, "now_seconds", lambda: week_later)
+    assert api.get(path_of(found["confirm"])).status == 404
+    assert api.get(path_of(found["unsubscribe"])).status == 404
+    assert counts(api, page).body == {"count": 1, "confirmed": 1, "pending": 0}
+    assert subscribe(api, page, pending).status == 202  # asking again starts afresh
+    assert counts(api, page).body == {"count": 2, "confirmed": 1, "pending": 1}
+
+
+def test_asking_again_keeps_a_pending_subscription_as_long_as_its_newest_link(
+    api, mailbox, page, monkeypatch
+):
+    pending, day = unique_email("slow"), 86400
+    start = int(time.time())
+    monkeypatch.setattr(subscribers, "now_seconds", lambda: start)
+    subscribe(api, page, pending)
+    monkeypatch.setattr(subscribers, "now_seconds", lambda: start + 6 * day)
+    subscribe(api, page, pending)
+    newest = links(mailbox.messages_to(pending)[-1])["confirm"]
+    monkeypatch.setattr(subscribers, "now_seconds", lambda: start + 11 * day)
+    assert api.get(path_of(newest)).status == 200
+    assert counts(api, page).body == {"count": 1, "confirmed": 1, "pending": 0}
