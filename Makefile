@@ -76,10 +76,12 @@ format: venv
 classifier-tables: venv
 	$(BIN)/python -m chalicelib.domain.classifier
 
-## The SAM template for AWS, with infra/template.yaml merged in (out/sam.yaml).
+## The SAM template for AWS, with infra/template.yaml merged in (out/sam.yaml), and the Lambda zip
+## (out/deployment.zip) with unchecked-hash bytecode beside every source (infra/bytecode.py).
 package: venv
 	rm -rf out
 	$(BIN)/chalice package --stage prod --merge-template infra/template.yaml out/
+	$(BIN)/python -m infra.bytecode out/deployment.zip out/sam.yaml
 
 ## Cost and speed figures (README "Performance"); the 100,000-service dispatch takes minutes.
 bench: venv

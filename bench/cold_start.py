@@ -1,16 +1,18 @@
-"""Cold start: each Lambda function's handler module imported in a fresh interpreter, without .pyc.
+"""Cold start: each Lambda function's handler module imported in a fresh interpreter, as the zip ships.
 
-The Lambda zip carries no bytecode (`chalice package` leaves out ``__pycache__``) and a function's
-code is read-only, so every cold start compiles each of our modules it imports. Here: app.py and
-chalicelib/ are copied without ``__pycache__`` to a temporary directory, and each handler module is
-imported by a new interpreter with PYTHONDONTWRITEBYTECODE=1, RUNS times; the median wall time and CPU
-time of the import are printed, and judged on CPU time (the same on an idle machine; other processes
-inflate wall time only). Installed packages keep their .pyc here, as the issue's figures did; in the
-real zip the packages of requirements.txt have none either (README "Performance"). The handler of
-each function is the one `chalice package` writes into out/sam.yaml: Chalice's (app.<name> for the
-API and the WebSocket handlers, the blueprint's module for the others) unless infra/template.yaml
-overrides it. `python -m bench.cold_start --profile MODULE` prints the packages
-that cost the most in that module's import (``python -X importtime``).
+`make package` builds the Lambda zip with `chalice package` and adds an unchecked-hash .pyc beside
+every source (infra/bytecode.py); a function's code is read-only, so what has no .pyc is compiled at
+every cold start. Here the zip is built the same way into a temporary directory and extracted, and
+each handler module is imported from it by a new interpreter with ``-S -B`` (only the zip's packages,
+nothing written) and PYTHONDONTWRITEBYTECODE=1, RUNS times: "as deployed", the target's figure. For
+reference, the same zip without its .pyc (what Lambda compiled before), and app.py and chalicelib/
+copied without ``__pycache__`` with the venv's installed packages (their .pyc kept), without and with
+our .pyc (the figures before the zip had bytecode). The median wall time and CPU time of each import
+are printed, and judged on CPU time (the same on an idle machine; other processes inflate wall time
+only). The handler of each function is the one `chalice package` writes into out/sam.yaml: Chalice's
+(app.<name> for the API and the WebSocket handlers, the blueprint's module for the others) unless
+infra/template.yaml overrides it. `python -m bench.cold_start --profile MODULE` prints the packages
+that cost the most in that module's import from the zip (``python -X importtime``).
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import zipfile
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
 from bench.common import row
+from infra.bytecode import add_bytecode
 
 PROJECT = Path(__file__).resolve().parents[1]
 TEMPLATE = PROJECT / "infra" / "template.yaml"
@@ -103,13 +107,42 @@ def copy_of_the_package(into: Path) -> Path:
     return into
 
 
-def time_import(module: str, package: Path, runs: int = RUNS) -> tuple[float, float]:
+AS_DEPLOYED = ("-S", "-B")  # the zip's packages only (and the standard library), no bytecode written
+
+
+def the_lambda_zip(into: Path) -> tuple[Path, Path]:
+    """`make package`'s zip extracted into ``into``: (without its .pyc, as Chalice built it; as deployed)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT")}
+    env["AWS_DEFAULT_REGION"] = "us-east-1"
+    chalice = Path(sys.executable).parent / "chalice"
+    out = into / "out"
+    command = [
+        str(chalice),
+        "package",
+        "--stage",
+        "prod",
+        "--merge-template",
+        "infra/template.yaml",
+        str(out),
+    ]
+    subprocess.run(command, cwd=PROJECT, env=env, check=True, capture_output=True)
+    with zipfile.ZipFile(out / "deployment.zip") as archive:
+        archive.extractall(into / "chalice")
+    add_bytecode(out / "deployment.zip")
+    with zipfile.ZipFile(out / "deployment.zip") as archive:
+        archive.extractall(into / "deployed")
+    return into / "chalice", into / "deployed"
+
+
+def time_import(
+    module: str, package: Path, runs: int = RUNS, flags: tuple[str, ...] = ()
+) -> tuple[float, float]:
     """Median milliseconds (wall, CPU) to import ``module`` from ``package`` in a fresh interpreter."""
     env = lambda_environment() | {"PYTHONPATH": str(package)}
     walls, cpus = [], []
     for _ in range(runs):
         timed = subprocess.run(
-            [sys.executable, "-c", _TIMER, module],
+            [sys.executable, *flags, "-c", _TIMER, module],
             cwd=package,
             env=env,
             capture_output=True,
@@ -122,11 +155,13 @@ def time_import(module: str, package: Path, runs: int = RUNS) -> tuple[float, fl
     return statistics.median(walls), statistics.median(cpus)
 
 
-def costliest_packages(module: str, package: Path, top: int = 12) -> list[tuple[str, float]]:
+def costliest_packages(
+    module: str, package: Path, top: int = 12, flags: tuple[str, ...] = AS_DEPLOYED
+) -> list[tuple[str, float]]:
     """The packages (our chalicelib's by sub-package) whose own import time is largest, in ms."""
     env = lambda_environment() | {"PYTHONPATH": str(package)}
     traced = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        [sys.executable, *flags, "-X", "importtime", "-c", f"import {module}"],
         cwd=package,
         env=env,
         capture_output=True,
@@ -148,42 +183,69 @@ def costliest_packages(module: str, package: Path, top: int = 12) -> list[tuple[
 SHARED_LIBRARIES = "import boto3, chalice.app, pynamodb.models\nfrom aws_lambda_powertools import Logger\n"
 
 
+def _ms(figure: tuple[float, float]) -> str:
+    return "{:.0f} / {:.0f}".format(*figure)
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = sys.argv[1:] if argv is None else argv
     runs = 3 if "quick" in args else RUNS
     with tempfile.TemporaryDirectory(prefix="vigil-cold-") as tmp:
-        package = copy_of_the_package(Path(tmp))
+        chalice_zip, deployed = the_lambda_zip(Path(tmp))
         if "--profile" in args:
             module = args[args.index("--profile") + 1]
-            for name, ms in costliest_packages(module, package):
+            for name, ms in costliest_packages(module, deployed):
                 print(f"  {name:<40} {ms:8.1f} ms")
             return {}
-        (package / "shared_libraries.py").write_text(SHARED_LIBRARIES)
+        package = Path(tmp, "source")
+        package.mkdir()
+        copy_of_the_package(package)
+        for tree in (chalice_zip, deployed, package):
+            (tree / "shared_libraries.py").write_text(SHARED_LIBRARIES)
         load = os.getloadavg()[0]
         print(f"each handler module imported by a fresh interpreter, median of {runs} runs (load {load:.1f})")
-        print("  no .pyc of ours, as in the Lambda zip; `with .pyc`: the same, precompiled (for reference)")
-        print("  wall / CPU: equal on an idle machine (an import is one busy thread); the target is read on")
-        print("  CPU time, which other processes do not inflate")
-        print(row("handler module (functions)", "wall / CPU ms", f"target ≤ {TARGET_MS:.0f}", "with .pyc"))
-        modules = sorted(handler_modules().items())
-        figures: dict[str, Any] = {}
-        for module, _ in modules:
-            figures[module] = time_import(module, package, runs)
-        floor = time_import("shared_libraries", package, runs)
+        print("  as deployed: `make package`'s zip (unchecked-hash .pyc beside every source) extracted,")
+        print("  imported with -S -B; for reference: that zip without its .pyc (Lambda compiled every module")
+        print(
+            "  before), and app.py and chalicelib/ without and with our .pyc, the venv's packages with theirs"
+        )
+        print("  wall / CPU ms: equal on an idle machine (an import is one busy thread); the target is read")
+        print("  on CPU time, which other processes do not inflate")
+        print(
+            row(
+                "handler module (functions)",
+                "as deployed",
+                f"target ≤ {TARGET_MS:.0f}",
+                "zip, no .pyc | ours",
+            )
+        )
+        modules = [
+            *sorted(handler_modules().items()),
+            ("shared_libraries", ["boto3, chalice, pynamodb, Logger"]),
+        ]
+        ours = {module: time_import(module, package, runs) for module, _ in modules}
         compileall.compile_dir(package, quiet=1)
-        for (module, functions), (wall, cpu) in zip(modules, figures.values(), strict=True):
-            compiled = "{:.0f} / {:.0f}".format(*time_import(module, package, runs))
+        ours_compiled = {module: time_import(module, package, runs) for module, _ in modules}
+        figures: dict[str, Any] = {}
+        for module, functions in modules:
+            without = time_import(module, chalice_zip, runs, AS_DEPLOYED)
+            wall, cpu = figures[module] = time_import(module, deployed, runs, AS_DEPLOYED)
             verdict = "met" if cpu <= TARGET_MS else f"missed by {cpu - TARGET_MS:.0f} ms"
-            print(row(module, f"{wall:.0f} / {cpu:.0f}", verdict, compiled))
+            label = module
+            if module == "shared_libraries":
+                label, verdict = "shared libraries alone", ""
+            reference = f"{_ms(without)} | {_ms(ours[module])}, .pyc {_ms(ours_compiled[module])}"
+            print(row(label, f"{wall:.0f} / {cpu:.0f}", verdict, reference))
             print(f"    {', '.join(functions)}")
-        shared = f"{floor[0]:.0f} / {floor[1]:.0f}"
-        print(row("shared libraries alone (boto3, chalice, pynamodb, Logger)", shared))
+        figures.pop("shared_libraries")
         load = os.getloadavg()[0]
         print(f"  load at the end {load:.1f}: on a busy machine, CPU time is the steadier figure")
         for module, (_, cpu) in figures.items():
             if cpu > TARGET_MS:
-                print(f"  where {module}'s import goes (python -X importtime, own time by package):")
-                for name, ms in costliest_packages(module, package, top=8):
+                print(
+                    f"  where {module}'s import goes as deployed (python -X importtime, own time by package):"
+                )
+                for name, ms in costliest_packages(module, deployed, top=8):
                     print(f"    {name:<40} {ms:8.1f} ms")
     return {module: cpu for module, (_, cpu) in figures.items()}
 

@@ -1,7 +1,10 @@
-"""`make package`: Chalice's SAM output with infra/template.yaml merged in passes cfn-lint."""
+"""`make package`: Chalice's SAM output with infra/template.yaml merged in passes cfn-lint; the zip ships
+bytecode."""
 
+import importlib.util
 import json
 import os
+import stat
 import subprocess
 import sys
 import zipfile
@@ -9,6 +12,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from bench.cold_start import handler_modules, lambda_environment
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -33,6 +38,13 @@ def packaged(tmp_path_factory):
         ],
         cwd=PROJECT_DIR,
         env=env,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    subprocess.run(
+        [sys.executable, "-m", "infra.bytecode", str(out / "deployment.zip"), str(out / "sam.yaml")],
+        cwd=PROJECT_DIR,
         check=True,
         capture_output=True,
         timeout=600,
@@ -208,3 +220,78 @@ def test_the_status_publisher_writes_only_under_status_and_reads_its_streams(pac
     assert cache["DefaultTTL"] == 30
     routing = status["FunctionAssociations"][0]["FunctionARN"]
     assert routing == {"Fn::GetAtt": ["StatusPageRouting", "FunctionARN"]}
+
+
+PYTHON_3_11_MAGIC = (3495).to_bytes(2, "little") + b"\r\n"
+UNCHECKED_HASH = (1).to_bytes(4, "little")  # PEP 552 flags: hash-based, source not checked
+
+
+def test_the_lambda_zip_has_an_unchecked_hash_pyc_of_python_3_11_for_every_source(packaged):
+    assert importlib.util.MAGIC_NUMBER == PYTHON_3_11_MAGIC  # the runtime of every function in sam.yaml
+    with zipfile.ZipFile(packaged / "deployment.zip") as archive:
+        names = set(archive.namelist())
+        sources = sorted(n for n in names if n.endswith(".py"))
+        assert "app.py" in sources and "chalicelib/entry/api.py" in sources
+        assert len([n for n in sources if n.startswith("chalicelib/")]) > 100
+        for source in sources:
+            folder, _, name = source.rpartition("/")
+            pyc = f"{folder}/__pycache__/{name[:-3]}.cpython-311.pyc".lstrip("/")
+            assert pyc in names, source
+            header = archive.read(pyc)[:16]
+            assert header[:4] == PYTHON_3_11_MAGIC, pyc
+            assert header[4:8] == UNCHECKED_HASH, pyc
+            assert header[8:] == importlib.util.source_hash(archive.read(source)), pyc
+        assert names == {*sorted(names)}  # no duplicate entries
+        assert archive.namelist() == sorted(archive.namelist())  # deterministic: sorted, fixed times
+        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+_COUNT_COMPILES = """
+import importlib, importlib.machinery, json, sys
+sys.path.insert(0, sys.argv[1])
+compiled = []
+source_to_code = importlib.machinery.SourceFileLoader.source_to_code
+def counting(self, data, path, *args, **kwargs):
+    compiled.append(path)
+    return source_to_code(self, data, path, *args, **kwargs)
+importlib.machinery.SourceFileLoader.source_to_code = counting
+for module in sys.argv[2:]:
+    importlib.import_module(module)
+files = [getattr(module, "__file__", None) or "" for module in list(sys.modules.values())]
+loaded = [path for path in files if path.startswith(sys.argv[1])]
+print(json.dumps({"compiled": compiled, "loaded": loaded}))
+"""
+
+
+def test_every_handler_module_imports_from_the_read_only_zip_without_compiling(packaged, tmp_path):
+    """Lambda's /var/task: read-only, no bytecode written; every module of ours and of the packages it
+    imports comes from the zip's .pyc, none is compiled from source at a cold start."""
+    task = tmp_path / "task"
+    with zipfile.ZipFile(packaged / "deployment.zip") as archive:
+        archive.extractall(task)
+    before = sorted(p.relative_to(task) for p in task.rglob("*"))
+    for path in [*task.rglob("*"), task]:
+        path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    modules = ["app", *sorted(handler_modules())]
+    env = lambda_environment() | {"PYTHONDONTWRITEBYTECODE": "1"}
+    try:
+        # -S: no site-packages of this venv, only the zip (and the standard library, as on Lambda).
+        done = subprocess.run(
+            [sys.executable, "-S", "-B", "-c", _COUNT_COMPILES, str(task), *modules],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    finally:
+        for path in [task, *task.rglob("*")]:
+            path.chmod(path.stat().st_mode | stat.S_IWUSR)
+    assert done.returncode == 0, done.stderr
+    imports = json.loads(done.stdout)
+    assert imports["compiled"] == []
+    loaded = imports["loaded"]
+    assert any(path.endswith("chalicelib/entry/api.py") for path in loaded)
+    assert any(path.endswith("botocore/client.py") for path in loaded)
+    assert any(path.endswith("pydantic/main.py") for path in loaded)
+    assert sorted(p.relative_to(task) for p in task.rglob("*")) == before  # nothing written
