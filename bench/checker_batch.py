@@ -206,8 +206,8 @@ def batch(size: int) -> dict[str, float]:
         os.environ["AWS_ENDPOINT_URL"] = endpoint
         from infra.local.resources import deploy
 
-        deploy(
-            endpoint_url=endpoint,
+        deploy(  # on moto itself: the stand-in answers DynamoDB's and SQS's POSTs only
+            endpoint_url=f"http://127.0.0.1:{moto_port}",
             region="us-east-1",
             name_prefix="vigil-bench-batch-",
             email_sender="b@example.com",
