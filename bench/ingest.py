@@ -51,7 +51,9 @@ def main() -> dict[str, float]:
     os.environ.update({"VIGIL_LOG_LEVEL": "ERROR", "VIGIL_BCRYPT_ROUNDS": "4"})
     from infra.local.stack import LocalConfig, LocalStack
 
-    config = LocalConfig(host="127.0.0.1", aws_port=free_port(), api_port=free_port(), tick_seconds=None)
+    config = LocalConfig(
+        host="127.0.0.1", aws_port=free_port(), api_port=free_port(), web_port=free_port(), tick_seconds=None
+    )
     stack = LocalStack(config)
     stack.start()
     try:
