@@ -17,7 +17,8 @@ from chalicelib.api.fields import ResponseModel
 from chalicelib.api.http import VigilBlueprint, json_body
 from chalicelib.domain.alerts import pagerduty
 from chalicelib.domain.errors import InvalidInput
-from chalicelib.usecases import alert_taking
+
+# Use cases are imported inside the routes that call them (docs/architecture.md, "What a cold start imports").
 
 bp = VigilBlueprint(__name__)
 TAGS = ("alert ingest",)
@@ -117,6 +118,8 @@ class EventProcessed(ResponseModel):
     errors=(400, 403, 404, 413, 503),
 )
 def take_alerts(key: str) -> dict[str, Any]:
+    from chalicelib.usecases import alert_taking
+
     request = bp.current_request
     integration = alert_taking.authenticate(key)
     accepted = alert_taking.take_native(
@@ -139,6 +142,8 @@ def take_alerts(key: str) -> dict[str, Any]:
     errors=(400, 404, 413, 503),
 )
 def enqueue() -> dict[str, Any] | Response:
+    from chalicelib.usecases import alert_taking
+
     try:
         event = json_body(bp.current_request)
     except InvalidInput as error:
