@@ -32,11 +32,13 @@ class AlertsAccepted(ResponseModel):
 class NativePayload(RootModel[dict[str, Any]]):
     """The integration type's own JSON object (Alertmanager webhook v4, an SNS delivery, ...)."""
 
+    model_config = ConfigDict(defer_build=True)  # built on first use, as RequestModel's are
+
 
 # The PagerDuty models document what pagerduty.parse_event enforces, as PagerDuty does: fields it
 # does not read are ignored (additionalProperties), "\S" means "not blank".
 class _PagerDutyDoc(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
 
 class PagerDutyPayload(_PagerDutyDoc):
@@ -98,6 +100,8 @@ class PagerDutyEvent(
 ):
     """PagerDuty Events API v2: https://developer.pagerduty.com/docs/events-api-v2/overview/ (a
     trigger needs ``payload``, acknowledge and resolve need ``dedup_key``)."""
+
+    model_config = ConfigDict(defer_build=True)
 
 
 class EventProcessed(ResponseModel):
