@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
 from chalicelib.settings import settings
@@ -49,6 +48,8 @@ class NotQueued(Exception):
 
 @functools.cache
 def _sqs() -> Any:
+    import boto3  # on the first call: boto3 (and s3transfer) is ~80 ms of a cold start
+
     return boto3.client("sqs", region_name=settings.region, config=_RETRIES)
 
 

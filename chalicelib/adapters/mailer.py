@@ -8,7 +8,6 @@ from email.policy import SMTP
 from email.utils import formatdate, make_msgid
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
 from chalicelib.domain.messages import EmailMessage
@@ -19,6 +18,8 @@ _RETRIES = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeo
 
 @functools.cache
 def _ses() -> Any:
+    import boto3  # on the first call: boto3 (and s3transfer) is ~80 ms of a cold start
+
     return boto3.client("ses", region_name=settings.region, config=_RETRIES)
 
 

@@ -12,7 +12,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
 from chalicelib.domain.checks import result_shard
@@ -81,6 +80,8 @@ def pack_messages(jobs: Iterable[ProbeJob], *, now: int, jobs_per_message: int) 
 
 @functools.cache
 def _sqs() -> Any:
+    import boto3  # on the first call: boto3 (and s3transfer) is ~80 ms of a cold start
+
     return boto3.client("sqs", region_name=settings.region, config=_RETRIES)
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import functools
 
-import boto3
-
 from chalicelib.settings import settings
 
 
@@ -14,6 +12,8 @@ def jwt_secret() -> str:
     if settings.jwt_secret:
         return settings.jwt_secret
     if settings.jwt_secret_parameter:
+        import boto3  # on the first call: boto3 (and s3transfer) is ~80 ms of a cold start
+
         ssm = boto3.client("ssm", region_name=settings.region)
         response = ssm.get_parameter(Name=settings.jwt_secret_parameter, WithDecryption=True)
         return str(response["Parameter"]["Value"])

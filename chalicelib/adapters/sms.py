@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
 from chalicelib.settings import settings
@@ -15,6 +14,8 @@ _RETRIES = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeo
 
 @functools.cache
 def _sns() -> Any:
+    import boto3  # on the first call: boto3 (and s3transfer) is ~80 ms of a cold start
+
     return boto3.client("sns", region_name=settings.region, config=_RETRIES)
 
 

@@ -7,7 +7,6 @@ import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
 from chalicelib.settings import settings
@@ -20,6 +19,8 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeou
 
 @functools.cache
 def _s3() -> Any:
+    import boto3  # on the first call: boto3 (and s3transfer) is ~80 ms of a cold start
+
     return boto3.client("s3", region_name=settings.region, config=_CONFIG)
 
 

@@ -6,15 +6,35 @@ it from the API id the template passes in (VIGIL_WEBSOCKET_API_ID) before the fi
 
 from __future__ import annotations
 
-import boto3
+from typing import Any
+
 from chalice.app import WebsocketAPI, WebsocketDisconnectedError
 
 STAGE = "api"  # Chalice's WebSocket stage, as packaged
 
+
+class _WebsocketAPI(WebsocketAPI):
+    """Chalice's WebsocketAPI with its boto3 session made on first use: boto3 (and s3transfer) is ~80 ms
+    of a cold start, and a push is what needs it. Assigning a session (the local stack does) still works."""
+
+    _session: Any = None
+
+    @property
+    def session(self) -> Any:
+        if self._session is None:
+            import boto3  # on the first push (see the class's docstring)
+
+            self._session = boto3.session.Session()
+        return self._session
+
+    @session.setter
+    def session(self, value: Any) -> None:
+        self._session = value
+
+
 # The container's one WebsocketAPI: app.py makes it `app.websocket_api` (which the local stack points at
 # its gateway), and the stream publishers push through it, as Lambda imports them without app.py.
-websocket_api = WebsocketAPI()
-websocket_api.session = boto3.session.Session()
+websocket_api: WebsocketAPI = _WebsocketAPI()
 
 
 class ConnectionGone(Exception):

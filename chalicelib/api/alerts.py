@@ -17,7 +17,8 @@ from chalicelib.api.fields import ResponseModel
 from chalicelib.api.http import VigilBlueprint, json_body
 from chalicelib.domain.alerts import pagerduty
 from chalicelib.domain.errors import InvalidInput
-from chalicelib.usecases import alert_taking
+
+# Use cases are imported inside the routes that call them (docs/architecture.md, "What a cold start imports").
 
 bp = VigilBlueprint(__name__)
 TAGS = ("alert ingest",)
@@ -31,11 +32,13 @@ class AlertsAccepted(ResponseModel):
 class NativePayload(RootModel[dict[str, Any]]):
     """The integration type's own JSON object (Alertmanager webhook v4, an SNS delivery, ...)."""
 
+    model_config = ConfigDict(defer_build=True)  # built on first use, as RequestModel's are
+
 
 # The PagerDuty models document what pagerduty.parse_event enforces, as PagerDuty does: fields it
 # does not read are ignored (additionalProperties), "\S" means "not blank".
 class _PagerDutyDoc(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
 
 class PagerDutyPayload(_PagerDutyDoc):
@@ -98,6 +101,8 @@ class PagerDutyEvent(
     """PagerDuty Events API v2: https://developer.pagerduty.com/docs/events-api-v2/overview/ (a
     trigger needs ``payload``, acknowledge and resolve need ``dedup_key``)."""
 
+    model_config = ConfigDict(defer_build=True)
+
 
 class EventProcessed(ResponseModel):
     status: Literal["success"]
@@ -117,6 +122,8 @@ class EventProcessed(ResponseModel):
     errors=(400, 403, 404, 413, 503),
 )
 def take_alerts(key: str) -> dict[str, Any]:
+    from chalicelib.usecases import alert_taking
+
     request = bp.current_request
     integration = alert_taking.authenticate(key)
     accepted = alert_taking.take_native(
@@ -139,6 +146,8 @@ def take_alerts(key: str) -> dict[str, Any]:
     errors=(400, 404, 413, 503),
 )
 def enqueue() -> dict[str, Any] | Response:
+    from chalicelib.usecases import alert_taking
+
     try:
         event = json_body(bp.current_request)
     except InvalidInput as error:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator
 
 from chalicelib.api.access import client_address
 from chalicelib.api.fields import Email, Name, Password, RequestModel, ResponseModel
 from chalicelib.api.http import VigilBlueprint, parse_body
-from chalicelib.usecases import auth
-from chalicelib.usecases.auth import TokenPair
+
+if TYPE_CHECKING:
+    from chalicelib.usecases.auth import TokenPair
+
+# Use cases are imported inside the routes that call them (docs/architecture.md, "What a cold start imports").
 
 bp = VigilBlueprint(__name__)
 TAGS = ("auth",)
@@ -98,6 +101,8 @@ def tokens_to_api(pair: TokenPair) -> dict[str, Any]:
     errors=(409,),
 )
 def signup() -> dict[str, Any]:
+    from chalicelib.usecases import auth
+
     request = parse_body(bp.current_request, SignupRequest)
     user = auth.signup(request.email, request.password, request.name)
     return {"id": user.user_id, "email": user.email, "name": user.name, "email_verified": False}
@@ -113,6 +118,8 @@ def signup() -> dict[str, Any]:
     tags=TAGS,
 )
 def verify_email() -> dict[str, Any]:
+    from chalicelib.usecases import auth
+
     request = parse_body(bp.current_request, VerifyEmailRequest)
     auth.verify_email(request.email, str(request.code))
     return {"email_verified": True}
@@ -129,6 +136,8 @@ def verify_email() -> dict[str, Any]:
     tags=TAGS,
 )
 def resend_verification() -> dict[str, Any]:
+    from chalicelib.usecases import auth
+
     request = parse_body(bp.current_request, EmailRequest)
     auth.resend_verification(request.email)
     return {"status": "accepted"}
@@ -145,6 +154,8 @@ def resend_verification() -> dict[str, Any]:
     errors=(401, 403, 429),
 )
 def login() -> dict[str, Any]:
+    from chalicelib.usecases import auth
+
     request = parse_body(bp.current_request, LoginRequest)
     return tokens_to_api(
         auth.login(request.email, request.password, source_ip=client_address(bp.current_request))
@@ -162,6 +173,8 @@ def login() -> dict[str, Any]:
     errors=(401,),
 )
 def refresh() -> dict[str, Any]:
+    from chalicelib.usecases import auth
+
     request = parse_body(bp.current_request, RefreshRequest)
     return tokens_to_api(auth.refresh(request.refresh_token))
 
@@ -176,6 +189,8 @@ def refresh() -> dict[str, Any]:
     tags=TAGS,
 )
 def logout() -> None:
+    from chalicelib.usecases import auth
+
     request = parse_body(bp.current_request, RefreshRequest)
     auth.logout(request.refresh_token)
 
@@ -191,6 +206,8 @@ def logout() -> None:
     tags=TAGS,
 )
 def password_recovery() -> dict[str, Any]:
+    from chalicelib.usecases import auth
+
     request = parse_body(bp.current_request, EmailRequest)
     auth.request_password_reset(request.email)
     return {"status": "accepted"}
@@ -206,6 +223,8 @@ def password_recovery() -> dict[str, Any]:
     tags=TAGS,
 )
 def reset_password() -> dict[str, Any]:
+    from chalicelib.usecases import auth
+
     request = parse_body(bp.current_request, ResetPasswordRequest)
     auth.reset_password(request.token, request.new_password, source_ip=client_address(bp.current_request))
     return {"status": "password_reset"}

@@ -29,7 +29,8 @@ from chalicelib.domain.clock import now_seconds
 from chalicelib.domain.enums import INCIDENT_STATUSES, SEVERITIES, Channel, IncidentStatus, Severity
 from chalicelib.domain.incidents import SNOOZE_MINUTES
 from chalicelib.domain.roles import Role
-from chalicelib.usecases import escalation, incidents, notifications
+
+# Use cases are imported inside the routes that call them (docs/architecture.md, "What a cold start imports").
 
 bp = VigilBlueprint(__name__)
 TAGS = ("incidents",)
@@ -144,6 +145,8 @@ class IncidentList(ResponseModel):
     errors=(400,),
 )
 def list_incidents(org_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import incidents
+
     require_member(bp.current_request, org_id)
     params: Mapping[str, str] = bp.current_request.query_params or {}
     limit, cursor = page_params(bp.current_request)
@@ -162,6 +165,8 @@ def list_incidents(org_id: str) -> dict[str, Any]:
     "/v1/orgs/{org_id}/incidents/{incident_id}", summary="One incident", response=IncidentOut, tags=TAGS
 )
 def get_incident(org_id: str, incident_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import incidents
+
     require_member(bp.current_request, org_id)
     return incident_to_api(incidents.get_incident(org_id, _incident_id(incident_id)))
 
@@ -181,6 +186,8 @@ def _incident_id(incident_id: str) -> str:
     errors=(409,),
 )
 def create_incident(org_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import incidents
+
     actor = require_member(bp.current_request, org_id, min_role=Role.USER)
     request = parse_body(bp.current_request, CreateIncidentRequest)
     incident = incidents.create_incident(
@@ -205,6 +212,8 @@ def create_incident(org_id: str) -> dict[str, Any]:
     errors=(409,),
 )
 def update_incident(org_id: str, incident_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import incidents
+
     actor = require_member(bp.current_request, org_id, min_role=Role.USER)
     request = parse_body(bp.current_request, UpdateIncidentRequest)
     changes = {k: v for k, v in request.model_dump(exclude_unset=True).items() if v is not None}
@@ -223,6 +232,8 @@ def update_incident(org_id: str, incident_id: str) -> dict[str, Any]:
     errors=(409,),
 )
 def acknowledge(org_id: str, incident_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import incidents
+
     actor = require_member(bp.current_request, org_id, min_role=Role.USER)
     incident = incidents.acknowledge(org_id, _incident_id(incident_id), actor_id=actor.user_id)
     return incident_to_api(incident)
@@ -239,6 +250,8 @@ def acknowledge(org_id: str, incident_id: str) -> dict[str, Any]:
     errors=(409,),
 )
 def resolve(org_id: str, incident_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import incidents
+
     actor = require_member(bp.current_request, org_id, min_role=Role.USER)
     request = parse_body(bp.current_request, ResolveRequest)
     incident = incidents.resolve(org_id, _incident_id(incident_id), actor_id=actor.user_id, note=request.note)
@@ -255,6 +268,8 @@ def resolve(org_id: str, incident_id: str) -> dict[str, Any]:
     errors=(409,),
 )
 def snooze(org_id: str, incident_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import incidents
+
     actor = require_member(bp.current_request, org_id, min_role=Role.USER)
     request = parse_body(bp.current_request, SnoozeRequest)
     incident = incidents.snooze(
@@ -272,6 +287,8 @@ def snooze(org_id: str, incident_id: str) -> dict[str, Any]:
     tags=TAGS,
 )
 def assign(org_id: str, incident_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import incidents
+
     actor = require_member(bp.current_request, org_id, min_role=Role.USER)
     request = parse_body(bp.current_request, AssignRequest)
     incident = incidents.assign(
@@ -290,6 +307,8 @@ def assign(org_id: str, incident_id: str) -> dict[str, Any]:
     tags=TAGS,
 )
 def comment(org_id: str, incident_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import incidents
+
     actor = require_member(bp.current_request, org_id, min_role=Role.USER)
     request = parse_body(bp.current_request, CommentRequest)
     event = incidents.add_comment(
@@ -307,6 +326,8 @@ def comment(org_id: str, incident_id: str) -> dict[str, Any]:
     errors=(400,),
 )
 def timeline(org_id: str, incident_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import incidents
+
     require_member(bp.current_request, org_id)
     limit, cursor = page_params(bp.current_request)
     page = incidents.timeline(org_id, _incident_id(incident_id), limit=limit, cursor=cursor)
@@ -322,6 +343,8 @@ def timeline(org_id: str, incident_id: str) -> dict[str, Any]:
     errors=(409,),
 )
 def escalate(org_id: str, incident_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import escalation
+
     actor = require_member(bp.current_request, org_id, min_role=Role.USER)
     incident = escalation.escalate_now(
         org_id, _incident_id(incident_id), actor_id=actor.user_id, now=now_seconds()
@@ -357,6 +380,8 @@ class NotificationList(ResponseModel):
     tags=TAGS,
 )
 def list_notifications(org_id: str, incident_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import incidents, notifications
+
     require_member(bp.current_request, org_id)
     items = incidents.notification_log(org_id, _incident_id(incident_id))
     return {"items": [notifications.notification_to_api(n) for n in items], "next_cursor": None}

@@ -13,7 +13,8 @@ from chalicelib.domain.clock import iso
 from chalicelib.domain.enums import Severity
 from chalicelib.domain.roles import Role
 from chalicelib.models.integrations import Integration
-from chalicelib.usecases import integrations
+
+# Use cases are imported inside the routes that call them (docs/architecture.md, "What a cold start imports").
 
 bp = VigilBlueprint(__name__)
 TAGS = ("integrations",)
@@ -47,6 +48,8 @@ class IntegrationList(ResponseModel):
 
 
 def integration_to_api(integration: Integration, *, key: str | None = None) -> dict[str, Any]:
+    from chalicelib.usecases import integrations
+
     shown = key if key is not None else integrations.masked(integration.key_hint)
     return {
         "id": integration.integration_id,
@@ -70,6 +73,8 @@ def integration_to_api(integration: Integration, *, key: str | None = None) -> d
     tags=TAGS,
 )
 def create_integration(org_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import integrations
+
     actor = require_member(bp.current_request, org_id, min_role=Role.ADMIN)
     request = parse_body(bp.current_request, CreateIntegrationRequest)
     created = integrations.create_integration(
@@ -92,6 +97,8 @@ def create_integration(org_id: str) -> dict[str, Any]:
     errors=(400,),
 )
 def list_integrations(org_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import integrations
+
     require_member(bp.current_request, org_id)
     limit, cursor = page_params(bp.current_request)
     page = integrations.list_integrations(org_id, limit=limit, cursor=cursor)
@@ -105,6 +112,8 @@ def list_integrations(org_id: str) -> dict[str, Any]:
     tags=TAGS,
 )
 def get_integration(org_id: str, integration_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import integrations
+
     require_member(bp.current_request, org_id)
     integration_id = path_id(integration_id, what="integration")
     return integration_to_api(integrations.get_integration(org_id, integration_id))
@@ -118,5 +127,7 @@ def get_integration(org_id: str, integration_id: str) -> dict[str, Any]:
     tags=TAGS,
 )
 def delete_integration(org_id: str, integration_id: str) -> None:
+    from chalicelib.usecases import integrations
+
     require_member(bp.current_request, org_id, min_role=Role.ADMIN)
     integrations.delete_integration(org_id, path_id(integration_id, what="integration"))

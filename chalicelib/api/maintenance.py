@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import JsonDict
@@ -23,8 +23,11 @@ from chalicelib.domain.maintenance import (
 )
 from chalicelib.domain.roles import Role
 from chalicelib.domain.timezones import zone
-from chalicelib.usecases import maintenance
-from chalicelib.usecases.maintenance import Timing, WindowView
+
+if TYPE_CHECKING:
+    from chalicelib.usecases.maintenance import WindowView
+
+# Use cases are imported inside the routes that call them (docs/architecture.md, "What a cold start imports").
 
 bp = VigilBlueprint(__name__)
 TAGS = ("maintenance windows",)
@@ -181,6 +184,9 @@ def _window_id(window_id: str) -> str:
     errors=(409,),
 )
 def create_window(org_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import maintenance
+    from chalicelib.usecases.maintenance import Timing
+
     actor = require_member(bp.current_request, org_id, min_role=Role.USER)
     request = parse_body(bp.current_request, CreateWindowRequest)
     zone(request.timezone)
@@ -206,6 +212,8 @@ def create_window(org_id: str) -> dict[str, Any]:
     errors=(400,),
 )
 def list_windows(org_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import maintenance
+
     require_member(bp.current_request, org_id)
     limit, cursor = page_params(bp.current_request)
     params: Mapping[str, str] = bp.current_request.query_params or {}
@@ -223,6 +231,8 @@ def list_windows(org_id: str) -> dict[str, Any]:
     tags=TAGS,
 )
 def get_window(org_id: str, window_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import maintenance
+
     require_member(bp.current_request, org_id)
     record = maintenance.get_window(org_id, _window_id(window_id))
     return window_to_api(maintenance.view(record, now=now_seconds()))
@@ -241,6 +251,9 @@ TIMING_FIELDS = ("starts_at", "ends_at", "duration_minutes", "recurrence", "time
     errors=(409,),
 )
 def update_window(org_id: str, window_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import maintenance
+    from chalicelib.usecases.maintenance import Timing
+
     require_member(bp.current_request, org_id, min_role=Role.USER)
     window_id = _window_id(window_id)
     request = parse_body(bp.current_request, UpdateWindowRequest)
@@ -275,6 +288,8 @@ def update_window(org_id: str, window_id: str) -> dict[str, Any]:
     tags=TAGS,
 )
 def delete_window(org_id: str, window_id: str) -> None:
+    from chalicelib.usecases import maintenance
+
     require_member(bp.current_request, org_id, min_role=Role.USER)
     maintenance.delete_window(org_id, _window_id(window_id))
 
@@ -288,5 +303,7 @@ def delete_window(org_id: str, window_id: str) -> None:
     errors=(409,),
 )
 def end_window(org_id: str, window_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import maintenance
+
     require_member(bp.current_request, org_id, min_role=Role.USER)
     return window_to_api(maintenance.end_window(org_id, _window_id(window_id)))

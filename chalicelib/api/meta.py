@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import RootModel
+from pydantic import ConfigDict, RootModel
 
 from chalicelib.api.fields import ResponseModel
 from chalicelib.api.http import VigilBlueprint
@@ -27,6 +27,8 @@ class Discovery(ResponseModel):
 
 class OpenApiDocument(RootModel[dict[str, Any]]):
     """An OpenAPI 3.1 document."""
+
+    model_config = ConfigDict(defer_build=True)  # built on first use, as ResponseModel's are
 
 
 @bp.route("/health", summary="Liveness check", auth=False, response=Health, tags=("meta",))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote
 
 from pydantic import Field
@@ -13,8 +13,11 @@ from chalicelib.api.http import PAGE_PARAMS, VigilBlueprint, page_params, parse_
 from chalicelib.domain.accounts import SLUG_PATTERN
 from chalicelib.domain.clock import iso
 from chalicelib.domain.roles import Role
-from chalicelib.usecases import notifications, orgs
-from chalicelib.usecases.orgs import Invited, MemberView, OrgView
+
+if TYPE_CHECKING:
+    from chalicelib.usecases.orgs import Invited, MemberView, OrgView
+
+# Use cases are imported inside the routes that call them (docs/architecture.md, "What a cold start imports").
 
 bp = VigilBlueprint(__name__)
 ORG_TAGS = ("organizations",)
@@ -97,6 +100,8 @@ def org_to_api(view: OrgView) -> dict[str, Any]:
 
 
 def member_to_api(member: MemberView | Invited) -> dict[str, Any]:
+    from chalicelib.usecases.orgs import Invited
+
     if isinstance(member, Invited):
         return {
             "user_id": None,
@@ -144,6 +149,8 @@ def _member_id(user_id: str) -> str:
     errors=(403, 409),
 )
 def create_org() -> dict[str, Any]:
+    from chalicelib.usecases import orgs
+
     user_id = require_user(bp.current_request)
     request = parse_body(bp.current_request, CreateOrgRequest)
     return org_to_api(orgs.create_org(user_id, name=request.name, slug=request.slug))
@@ -153,6 +160,8 @@ def create_org() -> dict[str, Any]:
     "/v1/orgs", summary="My organizations", response=OrgList, tags=ORG_TAGS, query=PAGE_PARAMS, errors=(400,)
 )
 def list_orgs() -> dict[str, Any]:
+    from chalicelib.usecases import orgs
+
     user_id = require_user(bp.current_request)
     limit, cursor = page_params(bp.current_request)
     page = orgs.list_orgs(user_id, limit=limit, cursor=cursor)
@@ -161,6 +170,8 @@ def list_orgs() -> dict[str, Any]:
 
 @bp.route("/v1/orgs/{org_id}", summary="One organization", response=OrgOut, tags=ORG_TAGS)
 def get_org(org_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import orgs
+
     actor = require_member(bp.current_request, org_id)
     return org_to_api(orgs.get_org(org_id, actor.role))
 
@@ -174,6 +185,8 @@ def get_org(org_id: str) -> dict[str, Any]:
     tags=ORG_TAGS,
 )
 def update_org(org_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import orgs
+
     actor = require_member(bp.current_request, org_id, min_role=Role.ADMIN)
     request = parse_body(bp.current_request, UpdateOrgRequest)
     if request.name is None:
@@ -189,6 +202,8 @@ def update_org(org_id: str) -> dict[str, Any]:
     tags=ORG_TAGS,
 )
 def delete_org(org_id: str) -> None:
+    from chalicelib.usecases import orgs
+
     require_member(bp.current_request, org_id, min_role=Role.ADMIN)
     orgs.delete_org(org_id)
 
@@ -207,6 +222,8 @@ def delete_org(org_id: str) -> None:
     errors=(409,),
 )
 def add_member(org_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import orgs
+
     actor = require_member(bp.current_request, org_id, min_role=Role.ADMIN)
     request = parse_body(bp.current_request, AddMemberRequest)
     added = orgs.add_member(org_id, email=request.email, role=Role(request.role), invited_by=actor.user_id)
@@ -222,6 +239,8 @@ def add_member(org_id: str) -> dict[str, Any]:
     errors=(400,),
 )
 def list_members(org_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import orgs
+
     require_member(bp.current_request, org_id)
     limit, cursor = page_params(bp.current_request)
     page = orgs.list_members(org_id, limit=limit, cursor=cursor)
@@ -238,6 +257,8 @@ def list_members(org_id: str) -> dict[str, Any]:
     errors=(409,),
 )
 def change_role(org_id: str, user_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import orgs
+
     require_member(bp.current_request, org_id, min_role=Role.ADMIN)
     request = parse_body(bp.current_request, ChangeRoleRequest)
     return member_to_api(orgs.change_role(org_id, _member_id(user_id), role=Role(request.role)))
@@ -252,6 +273,8 @@ def change_role(org_id: str, user_id: str) -> dict[str, Any]:
     errors=(409,),
 )
 def remove_member(org_id: str, user_id: str) -> None:
+    from chalicelib.usecases import orgs
+
     actor = require_member(bp.current_request, org_id)
     if actor.user_id != user_id:
         require_member(bp.current_request, org_id, min_role=Role.ADMIN)
@@ -267,6 +290,8 @@ def remove_member(org_id: str, user_id: str) -> None:
     errors=(400,),
 )
 def list_invitations(org_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import orgs
+
     require_member(bp.current_request, org_id, min_role=Role.ADMIN)
     limit, cursor = page_params(bp.current_request)
     page = orgs.list_invitations(org_id, limit=limit, cursor=cursor)
@@ -281,6 +306,8 @@ def list_invitations(org_id: str) -> dict[str, Any]:
     tags=MEMBER_TAGS,
 )
 def revoke_invitation(org_id: str, email: str) -> None:
+    from chalicelib.usecases import orgs
+
     require_member(bp.current_request, org_id, min_role=Role.ADMIN)
     orgs.revoke_invitation(org_id, unquote(email))
 
@@ -298,6 +325,8 @@ class WebhookSecret(ResponseModel):
     tags=ORG_TAGS,
 )
 def webhook_signing_secret(org_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import notifications
+
     require_member(bp.current_request, org_id, min_role=Role.ADMIN)
     return {
         "secret": notifications.webhook_signing_secret(org_id),

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.api.access import require_member
 from chalicelib.api.fields import ResponseModel
 from chalicelib.api.http import QueryParam, VigilBlueprint, path_id
 from chalicelib.domain.clock import iso, now_seconds
 from chalicelib.domain.metrics import mean_or_none, percentile_ms, uptime_percentage
-from chalicelib.usecases import overview, services
+
+if TYPE_CHECKING:
+    from chalicelib.usecases import overview
+
+# Use cases are imported inside the routes that call them (docs/architecture.md, "What a cold start imports").
 
 bp = VigilBlueprint(__name__)
 
@@ -66,6 +70,8 @@ def summary_to_api(summary: overview.ServiceSummary) -> dict[str, Any]:
     errors=(400,),
 )
 def org_overview(org_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import overview, services
+
     require_member(bp.current_request, org_id)
     params: Mapping[str, str] = bp.current_request.query_params or {}
     only = params.get("service_id")

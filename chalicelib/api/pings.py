@@ -15,7 +15,8 @@ from chalice import Response
 from chalicelib.api.http import QueryParam, VigilBlueprint
 from chalicelib.domain.errors import VigilError
 from chalicelib.domain.heartbeats import MAX_RUN_ID_CHARS
-from chalicelib.usecases import heartbeats
+
+# Use cases are imported inside the routes that call them (docs/architecture.md, "What a cold start imports").
 
 bp = VigilBlueprint(__name__)
 TAGS = ("heartbeats",)
@@ -39,6 +40,8 @@ def _text(body: str, status: int) -> Response:
 
 
 def _ping(token: str, suffix: str) -> Response:
+    from chalicelib.usecases import heartbeats
+
     request = bp.current_request
     context: Mapping[str, object] = request.context or {}
     params: Mapping[str, str] = request.query_params or {}

@@ -24,7 +24,8 @@ from chalicelib.domain.escalation import MAX_DELAY_MINUTES, MAX_REPEAT, MAX_STEP
 from chalicelib.domain.notifications import E164_REQUEST_MAX_CHARS, E164_REQUEST_PATTERN
 from chalicelib.domain.roles import Role
 from chalicelib.models.policies import EscalationPolicy
-from chalicelib.usecases import policies
+
+# Use cases are imported inside the routes that call them (docs/architecture.md, "What a cold start imports").
 
 bp = VigilBlueprint(__name__)
 TAGS = ("escalation policies",)
@@ -124,6 +125,8 @@ class EscalationPolicyList(ResponseModel):
 
 
 def policy_to_api(policy: EscalationPolicy) -> dict[str, Any]:
+    from chalicelib.usecases import policies
+
     return {
         "id": policy.policy_id,
         "org_id": policy.org_id,
@@ -148,6 +151,8 @@ def _policy_id(policy_id: str) -> str:
     errors=(409,),
 )
 def create_policy(org_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import policies
+
     require_member(bp.current_request, org_id, min_role=Role.ADMIN)
     return policy_to_api(policies.create_policy(org_id, json_body(bp.current_request, empty={})))
 
@@ -161,6 +166,8 @@ def create_policy(org_id: str) -> dict[str, Any]:
     errors=(400,),
 )
 def list_policies(org_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import policies
+
     require_member(bp.current_request, org_id)
     limit, cursor = page_params(bp.current_request)
     page = policies.list_policies(org_id, limit=limit, cursor=cursor)
@@ -174,6 +181,8 @@ def list_policies(org_id: str) -> dict[str, Any]:
     tags=TAGS,
 )
 def get_policy(org_id: str, policy_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import policies
+
     require_member(bp.current_request, org_id)
     return policy_to_api(policies.get_policy(org_id, _policy_id(policy_id)))
 
@@ -188,6 +197,8 @@ def get_policy(org_id: str, policy_id: str) -> dict[str, Any]:
     errors=(409,),
 )
 def replace_policy(org_id: str, policy_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import policies
+
     require_member(bp.current_request, org_id, min_role=Role.ADMIN)
     policy_id = _policy_id(policy_id)
     return policy_to_api(policies.replace_policy(org_id, policy_id, json_body(bp.current_request, empty={})))
@@ -202,5 +213,7 @@ def replace_policy(org_id: str, policy_id: str) -> dict[str, Any]:
     errors=(409,),
 )
 def delete_policy(org_id: str, policy_id: str) -> None:
+    from chalicelib.usecases import policies
+
     require_member(bp.current_request, org_id, min_role=Role.ADMIN)
     policies.delete_policy(org_id, _policy_id(policy_id))

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
@@ -14,8 +14,11 @@ from chalicelib.domain.clock import iso
 from chalicelib.domain.enums import Channel, Severity
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.roles import Role
-from chalicelib.usecases import orgs, preferences
-from chalicelib.usecases.preferences import KEEP, PreferenceView
+
+if TYPE_CHECKING:
+    from chalicelib.usecases.preferences import PreferenceView
+
+# Use cases are imported inside the routes that call them (docs/architecture.md, "What a cold start imports").
 
 bp = VigilBlueprint(__name__)
 TAGS = ("notification preferences",)
@@ -58,6 +61,8 @@ def preference_to_api(view: PreferenceView) -> dict[str, Any]:
 
 
 def _list(user_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import preferences
+
     return {
         "items": [preference_to_api(v) for v in preferences.list_preferences(user_id)],
         "next_cursor": None,
@@ -65,6 +70,9 @@ def _list(user_id: str) -> dict[str, Any]:
 
 
 def _put(user_id: str, channel: str) -> dict[str, Any]:
+    from chalicelib.usecases import preferences
+    from chalicelib.usecases.preferences import KEEP
+
     preferences.check_channel(channel)
     request = parse_body(bp.current_request, PreferenceRequest)
     view = preferences.put_preference(
@@ -78,6 +86,8 @@ def _put(user_id: str, channel: str) -> dict[str, Any]:
 
 
 def _member_id(org_id: str, user_id: str) -> str:
+    from chalicelib.usecases import orgs
+
     if not is_plausible_id(user_id) or orgs.role_of(org_id, user_id) is None:
         raise NotFound("member not found")
     return user_id

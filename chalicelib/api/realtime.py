@@ -13,7 +13,8 @@ from chalicelib.api.http import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, QueryParam, Vi
 from chalicelib.domain.clock import now_seconds
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.realtime import EventType, is_seq
-from chalicelib.usecases import realtime
+
+# Use cases are imported inside the routes that call them (docs/architecture.md, "What a cold start imports").
 
 bp = VigilBlueprint(__name__)
 TAGS = ("real-time events",)
@@ -47,6 +48,8 @@ class OrgEventList(ResponseModel):
     tags=TAGS,
 )
 def create_ticket(org_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import realtime
+
     actor = require_member(bp.current_request, org_id)
     return realtime.issue_ticket(org_id, actor.user_id, now=now_seconds()).to_api()
 
@@ -67,6 +70,8 @@ def create_ticket(org_id: str) -> dict[str, Any]:
     errors=(400,),
 )
 def list_events(org_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import realtime
+
     require_member(bp.current_request, org_id)
     params: Mapping[str, str] = bp.current_request.query_params or {}
     after = params.get("after")

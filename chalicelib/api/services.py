@@ -33,7 +33,8 @@ from chalicelib.domain.service_config import (
     PROBE_FIELDS,
     ServiceConfig,
 )
-from chalicelib.usecases import services
+
+# Use cases are imported inside the routes that call them (docs/architecture.md, "What a cold start imports").
 
 bp = VigilBlueprint(__name__)
 TAGS = ("services",)
@@ -348,6 +349,8 @@ def _service_id(service_id: str) -> str:
     tags=TAGS,
 )
 def create_service(org_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import services
+
     actor = require_member(bp.current_request, org_id, min_role=Role.USER)
     request = parse_body(bp.current_request, CreateServiceRequest)
     fields = request.model_dump()
@@ -366,6 +369,8 @@ def create_service(org_id: str) -> dict[str, Any]:
     errors=(400,),
 )
 def list_services(org_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import services
+
     actor = require_member(bp.current_request, org_id)
     limit, cursor = page_params(bp.current_request)
     page = services.list_services(org_id, limit=limit, cursor=cursor)
@@ -377,6 +382,8 @@ def list_services(org_id: str) -> dict[str, Any]:
 
 @bp.route("/v1/orgs/{org_id}/services/{service_id}", summary="One service", response=ServiceOut, tags=TAGS)
 def get_service(org_id: str, service_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import services
+
     actor = require_member(bp.current_request, org_id)
     return service_to_api(services.get_service(org_id, _service_id(service_id)), role=actor.role)
 
@@ -391,6 +398,8 @@ def get_service(org_id: str, service_id: str) -> dict[str, Any]:
     errors=(409,),
 )
 def update_service(org_id: str, service_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import services
+
     actor = require_member(bp.current_request, org_id, min_role=Role.USER)
     request = parse_body(bp.current_request, UpdateServiceRequest)
     changes = {name: getattr(request, name) for name in request.model_fields_set}
@@ -408,6 +417,8 @@ def update_service(org_id: str, service_id: str) -> dict[str, Any]:
     tags=TAGS,
 )
 def delete_service(org_id: str, service_id: str) -> None:
+    from chalicelib.usecases import services
+
     require_member(bp.current_request, org_id, min_role=Role.USER)
     services.delete_service(org_id, _service_id(service_id))
 
@@ -422,6 +433,8 @@ def delete_service(org_id: str, service_id: str) -> None:
     errors=(409,),
 )
 def check_now(org_id: str, service_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import services
+
     require_member(bp.current_request, org_id, min_role=Role.USER)
     service = services.check_now(org_id, _service_id(service_id))
     return {"status": "queued", "service_id": service.service_id}
@@ -436,6 +449,8 @@ def check_now(org_id: str, service_id: str) -> dict[str, Any]:
     errors=(409,),
 )
 def rotate_ping_token(org_id: str, service_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import services
+
     actor = require_member(bp.current_request, org_id, min_role=Role.USER)
     service = services.rotate_ping_token(org_id, _service_id(service_id))
     return service_to_api(service, role=actor.role)
@@ -450,6 +465,8 @@ def rotate_ping_token(org_id: str, service_id: str) -> dict[str, Any]:
     errors=(400,),
 )
 def list_checks(org_id: str, service_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import services
+
     require_member(bp.current_request, org_id)
     hours = int_param(bp.current_request, "hours", default=24, low=1, high=MAX_HOURS)
     limit, cursor = page_params(bp.current_request)
@@ -468,6 +485,8 @@ def list_checks(org_id: str, service_id: str) -> dict[str, Any]:
     errors=(400,),
 )
 def service_metrics(org_id: str, service_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import services
+
     require_member(bp.current_request, org_id)
     days = int_param(bp.current_request, "days", default=30, low=1, high=MAX_DAYS)
     return services.metrics(org_id, _service_id(service_id), days=days, now=now_seconds()).to_api()
@@ -482,6 +501,8 @@ def service_metrics(org_id: str, service_id: str) -> dict[str, Any]:
     errors=(400,),
 )
 def org_metrics(org_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import services
+
     require_member(bp.current_request, org_id)
     days = int_param(bp.current_request, "days", default=30, low=1, high=MAX_DAYS)
     per_service, totals = services.org_metrics(org_id, days=days, now=now_seconds())

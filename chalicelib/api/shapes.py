@@ -13,13 +13,30 @@ from chalicelib.domain.roles import Role
 from chalicelib.domain.service_config import HEARTBEAT_FIELDS, PROBE_FIELDS, ServiceConfig
 from chalicelib.domain.tls import days_remaining
 from chalicelib.models.incidents import Incident, IncidentEvent
-from chalicelib.models.services import Service
-from chalicelib.usecases import heartbeats, services
-from chalicelib.usecases.escalation import escalation_to_api
+from chalicelib.models.services import Service, config_of
+from chalicelib.settings import settings
 
 
 def _maybe_iso(value: Any) -> str | None:
     return iso(value) if value is not None else None
+
+
+def escalation_to_api(incident: Incident) -> dict[str, Any] | None:
+    if incident.esc_policy is None:
+        return None
+    policy: dict[str, Any] = incident.esc_policy.as_dict()
+    return {
+        "policy_id": policy.get("policy_id"),
+        "policy_name": policy.get("name"),
+        "step": None if incident.esc_level is None else int(incident.esc_level),
+        "loop": None if incident.esc_level_loop is None else int(incident.esc_level_loop),
+        "next_step": None if incident.esc_next_step is None else int(incident.esc_next_step),
+        "next_at": None if incident.esc_next_at is None else int(incident.esc_next_at),
+    }
+
+
+def ping_url(token: str) -> str:
+    return f"{settings.public_url}/ping/{token}"
 
 
 def incident_to_api(incident: Incident) -> dict[str, Any]:
@@ -60,7 +77,7 @@ def event_to_api(event: IncidentEvent) -> dict[str, Any]:
 
 
 def service_to_api(service: Service, *, role: Role) -> dict[str, Any]:
-    config = services.config_of(service)
+    config = config_of(service)
     headers = dict(config.headers)
     if not role.at_least(Role.USER):
         headers = {name: "********" for name in headers}  # probe credentials are not for viewers
@@ -112,7 +129,7 @@ def _heartbeat_fields(service: Service, config: ServiceConfig, *, role: Role) ->
         "cron": config.cron,
         "timezone": config.timezone,
         "grace_seconds": config.grace_seconds,
-        "ping_url": heartbeats.ping_url(service.ping_token) if shown else None,
+        "ping_url": ping_url(service.ping_token) if shown else None,
         "last_ping": last_ping,
     }
 

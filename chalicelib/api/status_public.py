@@ -23,7 +23,8 @@ from chalicelib.domain.status_pages import (
     status_document,
     summary_document,
 )
-from chalicelib.usecases import status_snapshots
+
+# Use cases are imported inside the routes that call them (docs/architecture.md, "What a cold start imports").
 
 bp = VigilBlueprint(__name__)
 TAGS = ("public status pages",)
@@ -152,6 +153,8 @@ class SummaryOut(ResponseModel):
 
 
 def _snapshot(slug: str) -> PageSnapshot:
+    from chalicelib.usecases import status_snapshots
+
     try:
         check_slug(slug)
     except InvalidInput as exc:

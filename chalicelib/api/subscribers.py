@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from chalice import Response
 from pydantic import Field
@@ -21,8 +21,11 @@ from chalicelib.domain import subscribers as rules
 from chalicelib.domain.accounts import SLUG_PATTERN
 from chalicelib.domain.errors import NotFound, VigilError
 from chalicelib.domain.roles import Role
-from chalicelib.usecases import subscribers
-from chalicelib.usecases.subscribers import LinkOutcome
+
+if TYPE_CHECKING:
+    from chalicelib.usecases.subscribers import LinkOutcome
+
+# Use cases are imported inside the routes that call them (docs/architecture.md, "What a cold start imports").
 
 bp = VigilBlueprint(__name__)
 _SLUG = re.compile(SLUG_PATTERN)
@@ -83,6 +86,8 @@ def _slug(slug: str) -> str:
     errors=(429,),
 )
 def subscribe(slug: str) -> dict[str, Any]:
+    from chalicelib.usecases import subscribers
+
     request = parse_body(bp.current_request, SubscribeRequest)
     subscribers.subscribe(_slug(slug), request.email)
     return {
@@ -124,6 +129,8 @@ def _see_page(outcome: LinkOutcome) -> list[str]:
     media_type=HTML,
 )
 def confirm_subscription(slug: str) -> Response:
+    from chalicelib.usecases import subscribers
+
     try:
         outcome = subscribers.confirm(_token())
     except VigilError as error:
@@ -143,6 +150,8 @@ def confirm_subscription(slug: str) -> Response:
     media_type=HTML,
 )
 def unsubscribe_page(slug: str) -> Response:
+    from chalicelib.usecases import subscribers
+
     try:
         outcome = subscribers.unsubscribe(_token(), perform=False)
     except VigilError as error:
@@ -167,6 +176,8 @@ def unsubscribe_page(slug: str) -> Response:
     content_types=FORM_CONTENT_TYPES,
 )
 def unsubscribe(slug: str) -> Response:
+    from chalicelib.usecases import subscribers
+
     try:
         outcome = subscribers.unsubscribe(_token(), perform=True)
     except VigilError as error:
@@ -181,6 +192,8 @@ def unsubscribe(slug: str) -> Response:
     tags=TAGS,
 )
 def subscriber_counts(org_id: str, page_id: str) -> dict[str, Any]:
+    from chalicelib.usecases import subscribers
+
     require_member(bp.current_request, org_id, min_role=Role.ADMIN)
     counts = subscribers.subscriber_counts(org_id, path_id(page_id, what="status page"))
     return {"count": counts.count, "confirmed": counts.confirmed, "pending": counts.pending}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, model_validator
 
@@ -10,8 +10,11 @@ from chalicelib.api.access import require_user
 from chalicelib.api.fields import Name, Password, RequestModel, ResponseModel, RoleName
 from chalicelib.api.http import VigilBlueprint, parse_body
 from chalicelib.domain.clock import iso
-from chalicelib.usecases import users
-from chalicelib.usecases.users import Profile
+
+if TYPE_CHECKING:
+    from chalicelib.usecases.users import Profile
+
+# Use cases are imported inside the routes that call them (docs/architecture.md, "What a cold start imports").
 
 bp = VigilBlueprint(__name__)
 TAGS = ("users",)
@@ -62,6 +65,8 @@ def profile_to_api(profile: Profile) -> dict[str, Any]:
 
 @bp.route("/v1/users/me", summary="My profile and organizations", response=Me, tags=TAGS)
 def get_me() -> dict[str, Any]:
+    from chalicelib.usecases import users
+
     user_id = require_user(bp.current_request)
     return profile_to_api(users.profile(user_id))
 
@@ -75,6 +80,8 @@ def get_me() -> dict[str, Any]:
     tags=TAGS,
 )
 def update_me() -> dict[str, Any]:
+    from chalicelib.usecases import users
+
     user_id = require_user(bp.current_request)
     request = parse_body(bp.current_request, UpdateMeRequest)
     profile = users.update_profile(

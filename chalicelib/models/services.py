@@ -27,6 +27,9 @@ from pynamodb.attributes import (
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
+from chalicelib.domain.heartbeats import DEFAULT_GRACE_SECONDS
+from chalicelib.domain.service_config import DEFAULT_TIMEOUT_SECONDS, HTTP, ServiceConfig
+from chalicelib.domain.tls import DEFAULT_TLS_EXPIRY_DAYS
 from chalicelib.settings import settings
 
 SCHEDULER_PARTITION = "_scheduler"  # not an org: the scheduler's own bookkeeping
@@ -142,6 +145,38 @@ class Service(Model):
         if not tls:
             return None
         return dict(tls.as_dict() if hasattr(tls, "as_dict") else tls)
+
+
+def config_of(service: Service) -> ServiceConfig:
+    """The configuration a stored service holds (what the routes answer and the checker probes)."""
+    return ServiceConfig(
+        name=service.name,
+        url=service.url or "",
+        method=service.method,
+        interval_seconds=int(service.interval_seconds or 60),
+        timeout_seconds=int(service.timeout_seconds or DEFAULT_TIMEOUT_SECONDS),
+        expected_status=service.expected_status,
+        keyword=service.keyword,
+        failure_threshold=int(service.failure_threshold),
+        recovery_threshold=int(service.recovery_threshold),
+        severity=service.severity,
+        escalation_policy_id=service.escalation_policy_id,
+        headers=service.header_map(),
+        enabled=bool(service.enabled),
+        public=bool(service.public),
+        type=service.type or HTTP,
+        period_seconds=None if service.period_seconds is None else int(service.period_seconds),
+        cron=service.cron,
+        timezone=service.timezone or "UTC",
+        grace_seconds=int(service.grace_seconds or DEFAULT_GRACE_SECONDS),
+        verify_tls=service.verify_tls is not False,
+        tls_expiry_days=_or_default(service.tls_thresholds(), list(DEFAULT_TLS_EXPIRY_DAYS)),
+        assertions=list(service.assertions or []),
+    )
+
+
+def _or_default(value: list[int] | None, default: list[int]) -> list[int]:
+    return default if value is None else value  # [] stays []: warnings turned off
 
 
 class SchedulerState(Model):

@@ -40,20 +40,6 @@ from chalicelib.usecases.notifications import Recipient
 logger = Logger(service="vigil", child=True, level=settings.log_level)
 
 
-def escalation_to_api(incident: Incident) -> dict[str, Any] | None:
-    if incident.esc_policy is None:
-        return None
-    policy: dict[str, Any] = incident.esc_policy.as_dict()
-    return {
-        "policy_id": policy.get("policy_id"),
-        "policy_name": policy.get("name"),
-        "step": None if incident.esc_level is None else int(incident.esc_level),
-        "loop": None if incident.esc_level_loop is None else int(incident.esc_level_loop),
-        "next_step": None if incident.esc_next_step is None else int(incident.esc_next_step),
-        "next_at": None if incident.esc_next_at is None else int(incident.esc_next_at),
-    }
-
-
 def _snapshot(incident: Incident) -> PolicySnapshot:
     raw: dict[str, Any] = incident.esc_policy.as_dict()
     return PolicySnapshot.from_dict(raw)

@@ -49,10 +49,6 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 # ---- tokens -------------------------------------------------------------------------------------
 
 
-def ping_url(token: str) -> str:
-    return f"{settings.public_url}/ping/{token}"
-
-
 def _lookup(token: str) -> PingTokenLookup:
     return PingTokenLookup(PING_TOKEN_PARTITION_PREFIX + hash_token(token), "token")
 

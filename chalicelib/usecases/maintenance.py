@@ -31,7 +31,6 @@ from chalicelib.domain.monitoring import MonitorStatus
 from chalicelib.models.maintenance import SWEEP_DUE, EndedEarlyMap, MaintenanceWindowRecord
 from chalicelib.models.services import Service
 from chalicelib.settings import settings
-from chalicelib.usecases import subscribers
 from chalicelib.usecases.dynamo import condition_failed
 from chalicelib.usecases.pagination import Page, fetch_page
 
@@ -249,6 +248,8 @@ def _tell_subscribers(
     started = status.state is WindowState.ACTIVE
     if starting_only and not started:
         return
+    from chalicelib.usecases import subscribers  # mail and its queue: not in a reader's cold start
+
     try:
         subscribers.announce_maintenance(
             record.org_id,

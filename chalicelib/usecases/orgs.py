@@ -10,7 +10,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.adapters import mailer
 from chalicelib.domain import messages
 from chalicelib.domain.accounts import check_slug, is_free_mail, normalize_email, slugify
 from chalicelib.domain.clock import now_seconds
@@ -20,7 +19,6 @@ from chalicelib.domain.roles import Role
 from chalicelib.models.orgs import Invitation, Membership, Org
 from chalicelib.models.users import UniqueClaim, User
 from chalicelib.settings import settings
-from chalicelib.usecases import integrations, maintenance, policies, services, status_pages
 from chalicelib.usecases.dynamo import condition_failed, transaction_connection
 from chalicelib.usecases.pagination import Page, fetch_page
 from chalicelib.usecases.users import find_user_by_email
@@ -138,6 +136,9 @@ def rename_org(org_id: str, role: Role, *, name: str) -> OrgView:
 
 def delete_org(org_id: str) -> None:
     """Removes the org first (it answers 404 at once), then everything keyed under it."""
+    # Everything an org holds: not in the cold start of every route that checks a membership.
+    from chalicelib.usecases import integrations, maintenance, policies, services, status_pages
+
     org = _get_org(org_id)
     try:
         org.delete(condition=Org.org_id.exists())
@@ -239,6 +240,8 @@ def _invite(org: Org, *, email: str, role: Role, invited_by: str) -> Invited:
         role=role.value,
         signup_url=f"{settings.public_url}/signup?email={email}",
     )
+    from chalicelib.adapters import mailer  # an invitation's alone: not in every route's cold start
+
     try:
         mailer.send_email(message)
     except (BotoCoreError, ClientError):

@@ -14,22 +14,18 @@ from chalicelib.adapters.probe_queue import ProbeJob, ProbeMessage
 from chalicelib.domain.checks import CheckRecord
 from chalicelib.domain.clock import now_seconds
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
-from chalicelib.domain.heartbeats import DEFAULT_GRACE_SECONDS
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.metrics import ServiceMetrics
 from chalicelib.domain.monitoring import MonitorStatus
 from chalicelib.domain.schedule import phase_offset
 from chalicelib.domain.service_config import (
-    DEFAULT_TIMEOUT_SECONDS,
     HEARTBEAT_FIELDS,
-    HTTP,
     PROBE_FIELDS,
     ServiceConfig,
     check_service_config,
 )
-from chalicelib.domain.tls import DEFAULT_TLS_EXPIRY_DAYS
 from chalicelib.models.checks import DailyRollup, HourBucket, service_key
-from chalicelib.models.services import SCHEDULER_PARTITION, SchedulerState, Service
+from chalicelib.models.services import SCHEDULER_PARTITION, SchedulerState, Service, config_of
 from chalicelib.settings import settings
 from chalicelib.usecases import heartbeats, history, incidents, policies, targets
 from chalicelib.usecases.dynamo import condition_failed
@@ -38,37 +34,6 @@ from chalicelib.usecases.pagination import Page, fetch_page
 logger = Logger(service="vigil", child=True, level=settings.log_level)
 
 CONFIG_FIELDS = tuple(f.name for f in fields(ServiceConfig))
-
-
-def config_of(service: Service) -> ServiceConfig:
-    return ServiceConfig(
-        name=service.name,
-        url=service.url or "",
-        method=service.method,
-        interval_seconds=int(service.interval_seconds or 60),
-        timeout_seconds=int(service.timeout_seconds or DEFAULT_TIMEOUT_SECONDS),
-        expected_status=service.expected_status,
-        keyword=service.keyword,
-        failure_threshold=int(service.failure_threshold),
-        recovery_threshold=int(service.recovery_threshold),
-        severity=service.severity,
-        escalation_policy_id=service.escalation_policy_id,
-        headers=service.header_map(),
-        enabled=bool(service.enabled),
-        public=bool(service.public),
-        type=service.type or HTTP,
-        period_seconds=None if service.period_seconds is None else int(service.period_seconds),
-        cron=service.cron,
-        timezone=service.timezone or "UTC",
-        grace_seconds=int(service.grace_seconds or DEFAULT_GRACE_SECONDS),
-        verify_tls=service.verify_tls is not False,
-        tls_expiry_days=_or_default(service.tls_thresholds(), list(DEFAULT_TLS_EXPIRY_DAYS)),
-        assertions=list(service.assertions or []),
-    )
-
-
-def _or_default(value: list[int] | None, default: list[int]) -> list[int]:
-    return default if value is None else value  # [] stays []: warnings turned off
 
 
 def _checked(org_id: str, config: ServiceConfig, *, before: ServiceConfig | None = None) -> ServiceConfig:

@@ -30,7 +30,6 @@ from chalicelib.models.services import Service
 from chalicelib.models.status_pages import ComponentMap, StatusPage, StatusPost
 from chalicelib.models.users import UniqueClaim
 from chalicelib.settings import settings
-from chalicelib.usecases import incidents, subscribers
 from chalicelib.usecases.dynamo import condition_failed, transaction_connection
 from chalicelib.usecases.pagination import Page, fetch_page
 
@@ -235,6 +234,8 @@ def delete_page(org_id: str, page_id: str) -> None:
     with StatusPost.batch_write() as batch:
         for post in StatusPost.query(org_id, StatusPost.post_key.startswith(f"{page_id}#")):
             batch.delete(post)
+    from chalicelib.usecases import subscribers  # a deletion's alone: not in the publisher's cold start
+
     subscribers.forget_page(org_id, page_id)
     logger.info("status page deleted", extra={"org_id": org_id, "page_id": page_id})
 
@@ -266,6 +267,8 @@ def _check_post_refs(
     for index, component_id in enumerate(component_ids):
         if component_id not in mine:
             raise InvalidInput("is not a component of this page", field=f"component_ids.{index}")
+    from chalicelib.usecases import incidents  # a post's alone: not in the publisher's cold start
+
     if incident_id is not None and incidents.get_incident_or_none(org_id, incident_id) is None:
         raise InvalidInput("is not an incident of this organization", field="incident_id")
 

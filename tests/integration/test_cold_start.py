@@ -4,7 +4,8 @@ Each handler module is imported by a fresh interpreter, as Lambda does, and what
 ``sys.modules`` is checked against what that function must not load before it needs it: the classifier
 (loaded by the first incident a container classifies), cryptography and PyJWT (by the first SNS
 delivery or bearer token), the routes and their pydantic models (the API function's alone), incidents
-(by the checker's first outage), and app.py itself (which wires every function).
+(by the checker's first outage), boto3 (by the first AWS client a call makes), and app.py itself
+(which wires every function).
 """
 
 from __future__ import annotations
@@ -21,11 +22,29 @@ from bench.cold_start import handler_modules, lambda_environment
 
 PROJECT = Path(__file__).resolve().parents[2]
 
-EVERY_FUNCTION = {"app", "chalicelib.domain.classifier", "chalicelib.adapters.bedrock", "cryptography", "jwt"}
+EVERY_FUNCTION = {
+    "app",
+    "chalicelib.domain.classifier",
+    "chalicelib.adapters.bedrock",
+    "cryptography",
+    "jwt",
+    "boto3",
+}
 NO_ROUTES = {"chalicelib.api", "chalicelib.entry.api", "pydantic"}
+# A route imports the use cases it calls when called: the API's cold start holds only the membership
+# check's (orgs, users) and the status pages' (their limits are in the request models).
+ROUTE_USE_CASES = {
+    f"chalicelib.usecases.{name}"
+    for name in (
+        *("alert_taking", "escalation", "heartbeats", "incidents", "integrations", "maintenance"),
+        *("notifications", "policies", "services", "subscribers", "status_snapshots"),
+    )
+}
 MUST_NOT_IMPORT: dict[str, set[str]] = {
     # Every route, and none of the event handlers.
-    "chalicelib.entry.api": EVERY_FUNCTION | {"chalicelib.events", "aws_lambda_powertools.utilities.batch"},
+    "chalicelib.entry.api": EVERY_FUNCTION
+    | ROUTE_USE_CASES
+    | {"chalicelib.events", "aws_lambda_powertools.utilities.batch", "requests"},
     "chalicelib.entry.websocket": EVERY_FUNCTION | NO_ROUTES | {"chalicelib.events.realtime", "requests"},
     # The checker, the scheduler and the rollup fold: a steady check opens no incident.
     "chalicelib.events.probes": EVERY_FUNCTION | NO_ROUTES | {"chalicelib.usecases.incidents", "bcrypt"},
@@ -35,9 +54,12 @@ MUST_NOT_IMPORT: dict[str, set[str]] = {
     "chalicelib.events.maintenance": EVERY_FUNCTION | NO_ROUTES,
     "chalicelib.events.notifications": EVERY_FUNCTION | NO_ROUTES,
     # The publishers shape each record with the API's own functions (chalicelib/api/shapes.py), no route.
-    "chalicelib.events.realtime": EVERY_FUNCTION | {"pydantic", "chalicelib.api.http", "chalicelib.entry"},
+    "chalicelib.events.realtime": EVERY_FUNCTION
+    | {"pydantic", "chalicelib.api.http", "chalicelib.entry", "chalicelib.usecases.services", "requests"},
     # The status page publisher: queues pages and renders them from the tables, no route.
-    "chalicelib.events.status_pages": EVERY_FUNCTION | NO_ROUTES,
+    "chalicelib.events.status_pages": EVERY_FUNCTION
+    | NO_ROUTES
+    | {"chalicelib.usecases.incidents", "chalicelib.usecases.subscribers", "requests"},
     "chalicelib.events.subscribers": EVERY_FUNCTION | NO_ROUTES,
 }
 
