@@ -4,7 +4,10 @@ For 100 and 500 probes of a local server answering in 200 ms, in one checker inv
 - probe phase: ``probe_all`` of the requests / the slowest probe;
 - reads + probes: ``checker.run_checks`` (the services' BatchGets, the probes) / the slowest probe;
 - whole batch: the Lambda handler (``probe_batch``: reads, probes, every result recorded) / the
-  slowest probe, steady state (each check one UpdateItem).
+  slowest probe, steady state (nothing changes state: a message's results are one UpdateItem per
+  result shard).
+The jobs are what the scheduler sends for one second: services whose phase puts them in that second
+(every 30 s, so two result shards), packed into messages of 25 by ``pack_messages``.
 The target server and AWS each run in a process of their own, so that neither shares the checker's
 GIL, as the probed sites and DynamoDB do not. AWS is a moto server behind a stand-in that answers
 as DynamoDB does, in DYNAMODB_MS and in parallel: the first batches go through to moto (creating the
@@ -41,6 +44,7 @@ OLD_COMMIT = "5ac7121"  # the last commit with the threaded prober
 TARGETS = {100: (1.1, 1.25), 500: (1.2, 1.25)}  # probe phase, whole batch
 LAMBDA_MB = 256
 DYNAMODB_MS = 10
+INTERVAL = 30  # the services' check interval
 
 
 def main() -> dict[str, Any]:
@@ -227,14 +231,25 @@ def _start(script: str, *args: str) -> subprocess.Popen[bytes]:
 def _batches(size: int, url: str, endpoint: str) -> dict[str, float]:
     import urllib.request
 
-    from chalicelib.adapters.probe_queue import ProbeJob, ProbeMessage
+    from chalicelib.adapters.probe_queue import ProbeJob, pack_messages
+    from chalicelib.domain.ids import new_id
+    from chalicelib.domain.schedule import phase_offset
     from chalicelib.domain.service_config import ServiceConfig
     from chalicelib.events import probes as handler
+    from chalicelib.settings import settings
     from chalicelib.usecases import checker, services
 
+    def ids_due_together() -> Any:  # services that fire in the same second of every 30
+        while True:
+            candidate = new_id()
+            if phase_offset(candidate, INTERVAL) == 0:
+                yield candidate
+
+    chosen = ids_due_together()
+    services.new_id = lambda: next(chosen)  # type: ignore[assignment]
     created = [
         services.create_service(
-            "org-bench", "bench", ServiceConfig(name=f"s{i}", url=url, interval_seconds=30)
+            "org-bench", "bench", ServiceConfig(name=f"s{i}", url=url, interval_seconds=INTERVAL)
         )
         for i in range(size)
     ]
@@ -250,8 +265,7 @@ def _batches(size: int, url: str, endpoint: str) -> dict[str, float]:
         return [ProbeJob(s.org_id, s.service_id, second) for s in created]
 
     def event(second: int) -> dict[str, Any]:
-        jobs = jobs_at(second)
-        messages = [ProbeMessage(tuple(jobs[i : i + 25]), 0) for i in range(0, len(jobs), 25)]
+        messages = pack_messages(jobs_at(second), now=second, jobs_per_message=settings.jobs_per_message)
         return {"Records": [_record(n, m.body()) for n, m in enumerate(messages)]}
 
     def slowest(checked: list[Any]) -> float:
