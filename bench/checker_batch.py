@@ -33,6 +33,7 @@ import subprocess
 import sys
 import time
 import types
+from collections.abc import Iterator
 from typing import Any
 
 from bench.common import SlowTarget, environment, free_port, row
@@ -239,14 +240,14 @@ def _batches(size: int, url: str, endpoint: str) -> dict[str, float]:
     from chalicelib.settings import settings
     from chalicelib.usecases import checker, services
 
-    def ids_due_together() -> Any:  # services that fire in the same second of every 30
+    def ids_due_together() -> Iterator[str]:  # services that fire in the same second of every 30
         while True:
             candidate = new_id()
             if phase_offset(candidate, INTERVAL) == 0:
                 yield candidate
 
     chosen = ids_due_together()
-    services.new_id = lambda: next(chosen)  # type: ignore[assignment]
+    services.new_id = lambda *_: next(chosen)  # type: ignore[assignment,misc]
     created = [
         services.create_service(
             "org-bench", "bench", ServiceConfig(name=f"s{i}", url=url, interval_seconds=INTERVAL)
@@ -272,7 +273,7 @@ def _batches(size: int, url: str, endpoint: str) -> dict[str, float]:
         return max(c.record.response_time_ms for c in checked if c.record) / 1000
 
     second = int(time.time())
-    handler.checker.run_checks = watched  # type: ignore[attr-defined]
+    handler.checker.run_checks = watched
     handler.probe_batch(event(second), None)  # the first check of each moves it from pending to up
     handler.probe_batch(event(second + 1), None)  # a steady check: the answers the stand-in keeps
     urllib.request.urlopen(urllib.request.Request(f"{endpoint}/replay", data=b"", method="POST")).close()
