@@ -247,7 +247,7 @@ def _batches(size: int, url: str, endpoint: str) -> dict[str, float]:
                 yield candidate
 
     chosen = ids_due_together()
-    services.new_id = lambda *_: next(chosen)  # type: ignore[assignment,misc]
+    services.new_id = lambda *_: next(chosen)
     created = [
         services.create_service(
             "org-bench", "bench", ServiceConfig(name=f"s{i}", url=url, interval_seconds=INTERVAL)
