@@ -82,10 +82,11 @@ class PatchRequest(RequestModel):
         json_schema_extra=_omitted_not_null,
     )
     NULLABLE: ClassVar[frozenset[str]] = frozenset()
+    NULL_REFUSED: ClassVar[str] = "must not be null (omit it to keep the value)"  # the 400, after the name
 
     @model_validator(mode="after")
     def _refuse_nulls(self) -> Any:
         for name in self.model_fields_set:
             if getattr(self, name) is None and name not in self.NULLABLE:
-                raise ValueError(f"{name}: must not be null (omit it to keep the value)")
+                raise ValueError(f"{name}: {self.NULL_REFUSED}")
         return self

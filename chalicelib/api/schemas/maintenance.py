@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic.json_schema import JsonDict
+from pydantic import Field
 
-from chalicelib.api.fields import Id, Name, RequestModel, ResponseModel
+from chalicelib.api.fields import Id, Name, PatchRequest, RequestModel, ResponseModel
 from chalicelib.domain.maintenance import (
     MAX_ONE_OFF_MINUTES,
     MAX_RECURRENCE_CHARS,
@@ -51,22 +50,10 @@ class CreateWindowRequest(RequestModel):
     timezone: str = Field(default="UTC", min_length=1, max_length=64, description="An IANA time zone")
 
 
-def _nulls_only_for_recurrence(schema: JsonDict, model: type[BaseModel]) -> None:
-    """Omitted means unchanged, null is refused (except recurrence: null makes it one-off)."""
-    properties: Any = schema.get("properties", {})
-    for name, field_schema in properties.items():
-        if name == "recurrence":
-            continue
-        field_schema.pop("default", None)
-        choices = [c for c in field_schema.pop("anyOf", []) if c != {"type": "null"}]
-        if choices:
-            field_schema.update(choices[0])
-
-
-class UpdateWindowRequest(RequestModel):
+class UpdateWindowRequest(PatchRequest):
     """Any create field; omitted fields keep their value. New timing is checked as on create."""
 
-    model_config = ConfigDict(json_schema_extra=_nulls_only_for_recurrence)
+    NULLABLE = frozenset({"recurrence"})  # null makes the window one-off
 
     title: Name | None = None
     service_ids: list[Id] | None = Field(default=None, max_length=MAX_SERVICE_IDS)
@@ -75,13 +62,6 @@ class UpdateWindowRequest(RequestModel):
     duration_minutes: int | None = Field(default=None, ge=MIN_DURATION_MINUTES, le=MAX_ONE_OFF_MINUTES)
     recurrence: str | None = Field(default=None, min_length=1, max_length=MAX_RECURRENCE_CHARS)
     timezone: str | None = Field(default=None, min_length=1, max_length=64)
-
-    @model_validator(mode="after")
-    def _only_recurrence_may_be_null(self) -> UpdateWindowRequest:
-        for name in self.model_fields_set:
-            if getattr(self, name) is None and name != "recurrence":
-                raise ValueError(f"{name}: must not be null (omit it to keep the value)")
-        return self
 
 
 class WindowOut(ResponseModel):

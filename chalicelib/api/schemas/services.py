@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic.json_schema import JsonDict
+from pydantic import Field, model_validator
 
-from chalicelib.api.fields import HttpUrl, Id, Name, RequestModel, ResponseModel, SeverityName
+from chalicelib.api.fields import HttpUrl, Id, Name, PatchRequest, RequestModel, ResponseModel, SeverityName
 from chalicelib.domain.assertions import MAX_ASSERTIONS
 from chalicelib.domain.enums import Severity
 from chalicelib.domain.monitoring import MonitorStatus
@@ -105,22 +104,11 @@ class CreateServiceRequest(ServiceFields):
         return self
 
 
-def _only_nullable_fields_take_null(schema: JsonDict, model: type[BaseModel]) -> None:
-    """Omitted means unchanged, null is refused (except NULLABLE): the schema says so."""
-    properties: Any = schema.get("properties", {})
-    for name, field_schema in properties.items():
-        if name in NULLABLE:
-            continue
-        field_schema.pop("default", None)
-        choices = [c for c in field_schema.pop("anyOf", []) if c != {"type": "null"}]
-        if choices:
-            field_schema.update(choices[0])
-
-
-class UpdateServiceRequest(RequestModel):
+class UpdateServiceRequest(PatchRequest):
     """Any create field; omitted fields keep their value."""
 
-    model_config = ConfigDict(json_schema_extra=_only_nullable_fields_take_null)
+    NULLABLE = frozenset({"keyword", "escalation_policy_id"})
+    NULL_REFUSED = "must not be null"
 
     name: Name | None = None
     url: HttpUrl | None = None
@@ -144,16 +132,6 @@ class UpdateServiceRequest(RequestModel):
     verify_tls: bool | None = None
     tls_expiry_days: list[int] | None = Field(default=None, max_length=5)
     assertions: list[AssertionIn] | None = Field(default=None, max_length=MAX_ASSERTIONS)
-
-    @model_validator(mode="after")
-    def _only_optional_fields_may_be_null(self) -> UpdateServiceRequest:
-        for name in self.model_fields_set:
-            if getattr(self, name) is None and name not in NULLABLE:
-                raise ValueError(f"{name}: must not be null")
-        return self
-
-
-NULLABLE = {"keyword", "escalation_policy_id"}
 
 
 class LastPing(ResponseModel):
