@@ -99,7 +99,7 @@ class RouteDoc:
         """The model ``name`` of the route's schema module; a LookupError when it has none."""
         from pydantic import BaseModel
 
-        module = importlib.import_module(self.schemas or "")
+        module = importlib.import_module(self.schemas) if self.schemas else None
         model = getattr(module, name, None)
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             raise LookupError(f"{self.schemas} has no model {name!r} ({self.summary!r} names it)")
@@ -215,7 +215,7 @@ def _refuse_large_body(request: Request) -> None:
 
 def parse_body(request: Request, model: type[M]) -> M:
     """The request body as ``model``, or a 400 whose message names the offending field."""
-    from pydantic import ValidationError
+    from pydantic import ValidationError  # loaded by the first body parsed, not at a cold start
 
     document = json_body(request, empty={})
     if not isinstance(document, dict):

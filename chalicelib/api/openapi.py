@@ -85,8 +85,8 @@ def _build(app: Chalice, version: str) -> dict[str, Any]:
     }
 
 
-def _schema_ref(doc: RouteDoc, name: str, schemas: dict[str, Any]) -> dict[str, str]:
-    model = doc.model(name)
+def _schema_ref(doc: RouteDoc, model_name: str, schemas: dict[str, Any]) -> dict[str, str]:
+    model = doc.model(model_name)
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
     for name, definition in schema.pop("$defs", {}).items():
         schemas.setdefault(name, definition)
