@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
-
-from pydantic import Field, field_validator
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.api.access import client_address
-from chalicelib.api.fields import Email, Name, Password, RequestModel, ResponseModel
 from chalicelib.api.http import VigilBlueprint, parse_body
 
 if TYPE_CHECKING:
@@ -15,69 +12,8 @@ if TYPE_CHECKING:
 
 # Use cases are imported inside the routes that call them (docs/architecture.md, "What a cold start imports").
 
-bp = VigilBlueprint(__name__)
+bp = VigilBlueprint(__name__, schemas="chalicelib.api.schemas.auth")
 TAGS = ("auth",)
-
-
-class SignupRequest(RequestModel):
-    email: Email
-    password: Password
-    name: Name | None = None
-
-
-class VerifyEmailRequest(RequestModel):
-    email: Email
-    code: str | int = Field(
-        description="The 6-digit code from the email (a string; a number is read as digits)."
-    )
-
-    @field_validator("code")
-    @classmethod
-    def _as_six_digits(cls, code: str | int) -> str:
-        text = f"{code:06d}" if isinstance(code, int) and not isinstance(code, bool) else str(code).strip()
-        if not 1 <= len(text) <= 16:
-            raise ValueError("must be the 6-digit code from the email")
-        return text
-
-
-class EmailRequest(RequestModel):
-    email: Email
-
-
-class LoginRequest(RequestModel):
-    email: Email
-    password: str = Field(min_length=1, max_length=1024)
-
-
-class RefreshRequest(RequestModel):
-    refresh_token: str = Field(min_length=1, max_length=512)
-
-
-class ResetPasswordRequest(RequestModel):
-    token: str = Field(min_length=1, max_length=512)
-    new_password: Password
-
-
-class SignupResponse(ResponseModel):
-    id: str
-    email: str
-    name: str
-    email_verified: bool
-
-
-class VerifiedResponse(ResponseModel):
-    email_verified: bool
-
-
-class Accepted(ResponseModel):
-    status: str
-
-
-class TokenResponse(ResponseModel):
-    access_token: str
-    refresh_token: str
-    token_type: Literal["bearer"]
-    expires_in: int = Field(description="Seconds until the access token expires.")
 
 
 def tokens_to_api(pair: TokenPair) -> dict[str, Any]:
@@ -94,13 +30,14 @@ def tokens_to_api(pair: TokenPair) -> dict[str, Any]:
     methods=("POST",),
     summary="Create an account; a 6-digit code is emailed",
     status=201,
-    body=SignupRequest,
-    response=SignupResponse,
+    body="SignupRequest",
+    response="SignupResponse",
     auth=False,
     tags=TAGS,
     errors=(409,),
 )
 def signup() -> dict[str, Any]:
+    from chalicelib.api.schemas.auth import SignupRequest
     from chalicelib.usecases import auth
 
     request = parse_body(bp.current_request, SignupRequest)
@@ -112,12 +49,13 @@ def signup() -> dict[str, Any]:
     "/v1/auth/verify-email",
     methods=("POST",),
     summary="Verify the email address with the emailed code",
-    body=VerifyEmailRequest,
-    response=VerifiedResponse,
+    body="VerifyEmailRequest",
+    response="VerifiedResponse",
     auth=False,
     tags=TAGS,
 )
 def verify_email() -> dict[str, Any]:
+    from chalicelib.api.schemas.auth import VerifyEmailRequest
     from chalicelib.usecases import auth
 
     request = parse_body(bp.current_request, VerifyEmailRequest)
@@ -130,12 +68,13 @@ def verify_email() -> dict[str, Any]:
     methods=("POST",),
     summary="Email a new verification code",
     status=202,
-    body=EmailRequest,
-    response=Accepted,
+    body="EmailRequest",
+    response="Accepted",
     auth=False,
     tags=TAGS,
 )
 def resend_verification() -> dict[str, Any]:
+    from chalicelib.api.schemas.auth import EmailRequest
     from chalicelib.usecases import auth
 
     request = parse_body(bp.current_request, EmailRequest)
@@ -147,13 +86,14 @@ def resend_verification() -> dict[str, Any]:
     "/v1/auth/login",
     methods=("POST",),
     summary="Exchange email and password for tokens",
-    body=LoginRequest,
-    response=TokenResponse,
+    body="LoginRequest",
+    response="TokenResponse",
     auth=False,
     tags=TAGS,
     errors=(401, 403, 429),
 )
 def login() -> dict[str, Any]:
+    from chalicelib.api.schemas.auth import LoginRequest
     from chalicelib.usecases import auth
 
     request = parse_body(bp.current_request, LoginRequest)
@@ -166,13 +106,14 @@ def login() -> dict[str, Any]:
     "/v1/auth/refresh",
     methods=("POST",),
     summary="Rotate a refresh token into a new token pair",
-    body=RefreshRequest,
-    response=TokenResponse,
+    body="RefreshRequest",
+    response="TokenResponse",
     auth=False,
     tags=TAGS,
     errors=(401,),
 )
 def refresh() -> dict[str, Any]:
+    from chalicelib.api.schemas.auth import RefreshRequest
     from chalicelib.usecases import auth
 
     request = parse_body(bp.current_request, RefreshRequest)
@@ -184,11 +125,12 @@ def refresh() -> dict[str, Any]:
     methods=("POST",),
     summary="End the session of a refresh token",
     status=204,
-    body=RefreshRequest,
+    body="RefreshRequest",
     auth=False,
     tags=TAGS,
 )
 def logout() -> None:
+    from chalicelib.api.schemas.auth import RefreshRequest
     from chalicelib.usecases import auth
 
     request = parse_body(bp.current_request, RefreshRequest)
@@ -200,12 +142,13 @@ def logout() -> None:
     methods=("POST",),
     summary="Email a single-use password reset token (answers 202 for any address)",
     status=202,
-    body=EmailRequest,
-    response=Accepted,
+    body="EmailRequest",
+    response="Accepted",
     auth=False,
     tags=TAGS,
 )
 def password_recovery() -> dict[str, Any]:
+    from chalicelib.api.schemas.auth import EmailRequest
     from chalicelib.usecases import auth
 
     request = parse_body(bp.current_request, EmailRequest)
@@ -217,12 +160,13 @@ def password_recovery() -> dict[str, Any]:
     "/v1/auth/reset-password",
     methods=("POST",),
     summary="Set a new password with a reset token",
-    body=ResetPasswordRequest,
-    response=Accepted,
+    body="ResetPasswordRequest",
+    response="Accepted",
     auth=False,
     tags=TAGS,
 )
 def reset_password() -> dict[str, Any]:
+    from chalicelib.api.schemas.auth import ResetPasswordRequest
     from chalicelib.usecases import auth
 
     request = parse_body(bp.current_request, ResetPasswordRequest)

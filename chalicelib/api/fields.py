@@ -1,5 +1,6 @@
 """Field types shared by request and response models; their constraints also document the OpenAPI
-schema, which must state every rule the code enforces (schemathesis holds it to that)."""
+schema, which must state every rule the code enforces (schemathesis holds it to that). Only the
+schema modules (chalicelib/api/schemas/) import it: it loads pydantic."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, model_validator
 from pydantic.json_schema import JsonDict
 
+from chalicelib.api.http import ID_PATTERN
 from chalicelib.domain.enums import Severity
 
 # The rule is domain.accounts.normalize_email (it trims, then matches this, and refuses ".." and a
@@ -34,8 +36,6 @@ RoleName = Literal["admin", "user", "viewer"]
 # The rule is domain.targets.check_url (trimmed; http or https; a host; no spaces or credentials).
 URL_PATTERN = r"^\s*[Hh][Tt][Tt][Pp][Ss]?://\S+\s*$"
 HttpUrl = Annotated[str, Field(min_length=1, max_length=2048, json_schema_extra={"pattern": URL_PATTERN})]
-# Ids are opaque; anything else cannot name a record (and DynamoDB refuses an empty key).
-ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 
 # Enums from the domain: a JSON string is read as the member (strict models take no other coercion).
@@ -82,10 +82,11 @@ class PatchRequest(RequestModel):
         json_schema_extra=_omitted_not_null,
     )
     NULLABLE: ClassVar[frozenset[str]] = frozenset()
+    NULL_REFUSED: ClassVar[str] = "must not be null (omit it to keep the value)"  # the 400, after the name
 
     @model_validator(mode="after")
     def _refuse_nulls(self) -> Any:
         for name in self.model_fields_set:
             if getattr(self, name) is None and name not in self.NULLABLE:
-                raise ValueError(f"{name}: must not be null (omit it to keep the value)")
+                raise ValueError(f"{name}: {self.NULL_REFUSED}")
         return self

@@ -2,23 +2,25 @@
 parsing with messages that name the field, and errors in Chalice's shape.
 
 Chalice turns any exception a view raises into a 500 before middleware sees it, so the
-translation of our errors into status codes happens here, around each view.
+translation of our errors into status codes happens here, around each view. pydantic is imported
+by the first body parsed, not here: a route names its models, kept in its blueprint's schema
+module (docs/architecture.md, "What a cold start imports").
 """
 
 from __future__ import annotations
 
 import functools
 import html
+import importlib
 import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools import Logger
 from chalice import Blueprint, Response
 from chalice.app import Request
-from pydantic import BaseModel, ValidationError
 
 from chalicelib.domain.errors import (
     InvalidInput,
@@ -30,6 +32,9 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.settings import settings
 
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+
 logger = Logger(service="vigil", child=True, level=settings.log_level)
 
 MAX_BODY_BYTES = 256 * 1024
@@ -40,13 +45,15 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
 # Clients forget Content-Type; the body is read as JSON whatever it says, and refused (400) if it is not.
 ACCEPTED_CONTENT_TYPES = ["application/json", "text/plain", "application/x-www-form-urlencoded"]
-_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# Ids are opaque; anything else cannot name a record (and DynamoDB refuses an empty key).
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+_ID = re.compile(ID_PATTERN)
 MAX_CURSOR_CHARS = 2048
 CURSOR_PATTERN = rf"^[A-Za-z0-9_-]{{1,{MAX_CURSOR_CHARS}}}$"  # unpadded base64url, as encode_cursor writes it
 _CURSOR = re.compile(CURSOR_PATTERN)
 _NAMED = re.compile(r"^[a-z_][a-z0-9_.]*: ")
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound="BaseModel")
 
 
 @dataclass(frozen=True)
@@ -75,9 +82,9 @@ class RouteDoc:
 
     summary: str
     status: int
-    body: type[BaseModel] | None
+    body: str | None  # a model's name in ``schemas``, as response
     body_required: bool
-    response: type[BaseModel] | None
+    response: str | None
     auth: bool
     tags: tuple[str, ...]
     query: tuple[QueryParam, ...] = field(default_factory=tuple)
@@ -86,6 +93,17 @@ class RouteDoc:
     # A success body of this type (a string: Atom, SVG, an HTML page). Errors stay JSON, except on
     # text/html routes, whose errors are pages too (a person opened a link).
     media_type: str | None = None
+    schemas: str | None = None  # the module of the blueprint's models, imported when they are needed
+
+    def model(self, name: str) -> type[BaseModel]:
+        """The model ``name`` of the route's schema module; a LookupError when it has none."""
+        from pydantic import BaseModel
+
+        module = importlib.import_module(self.schemas) if self.schemas else None
+        model = getattr(module, name, None)
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            raise LookupError(f"{self.schemas} has no model {name!r} ({self.summary!r} names it)")
+        return model
 
 
 def error_response(error: VigilError) -> Response:
@@ -106,7 +124,15 @@ def _html_error(error: VigilError) -> Response:
 
 
 class VigilBlueprint(Blueprint):
-    """A Blueprint whose routes document themselves and answer our errors with their status codes."""
+    """A Blueprint whose routes document themselves and answer our errors with their status codes.
+
+    A route names its request and response models (``body="ServiceIn"``), which live in
+    ``schemas``, the blueprint's schema module: the OpenAPI document imports it, as a view does when
+    it parses a body, so a cold start loads no model and no pydantic."""
+
+    def __init__(self, import_name: str, *, schemas: str | None = None) -> None:
+        super().__init__(import_name)
+        self.schemas = schemas
 
     def route(  # type: ignore[override]
         self,
@@ -115,9 +141,9 @@ class VigilBlueprint(Blueprint):
         methods: tuple[str, ...] = ("GET",),
         summary: str,
         status: int = 200,
-        body: type[BaseModel] | None = None,
+        body: str | None = None,
         body_required: bool = True,
-        response: type[BaseModel] | None = None,
+        response: str | None = None,
         auth: bool = True,
         tags: tuple[str, ...] = (),
         query: tuple[QueryParam, ...] = (),
@@ -127,6 +153,8 @@ class VigilBlueprint(Blueprint):
         **chalice_options: Any,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         chalice_options.setdefault("content_types", ACCEPTED_CONTENT_TYPES)
+        if (body or response) and self.schemas is None:
+            raise ValueError(f"{path}: a route naming models needs its blueprint's schemas module")
         doc = RouteDoc(
             summary=summary,
             status=status,
@@ -139,6 +167,7 @@ class VigilBlueprint(Blueprint):
             errors=errors,
             text=text,
             media_type=media_type,
+            schemas=self.schemas,
         )
 
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -186,6 +215,8 @@ def _refuse_large_body(request: Request) -> None:
 
 def parse_body(request: Request, model: type[M]) -> M:
     """The request body as ``model``, or a 400 whose message names the offending field."""
+    from pydantic import ValidationError  # loaded by the first body parsed, not at a cold start
+
     document = json_body(request, empty={})
     if not isinstance(document, dict):
         raise InvalidInput("must be a JSON object", field="body")

@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
-
-from pydantic import Field, StringConstraints
+from typing import Any
 
 from chalicelib.api.access import require_member
-from chalicelib.api.fields import (
-    ID_PATTERN,
-    Id,
-    RequestModel,
-    ResponseModel,
-    SeverityName,
-)
 from chalicelib.api.http import (
+    ID_PATTERN,
     PAGE_PARAMS,
     QueryParam,
     VigilBlueprint,
@@ -26,111 +18,19 @@ from chalicelib.api.http import (
 )
 from chalicelib.api.shapes import event_to_api, incident_to_api
 from chalicelib.domain.clock import now_seconds
-from chalicelib.domain.enums import INCIDENT_STATUSES, SEVERITIES, Channel, IncidentStatus, Severity
-from chalicelib.domain.incidents import SNOOZE_MINUTES
+from chalicelib.domain.enums import INCIDENT_STATUSES, SEVERITIES
 from chalicelib.domain.roles import Role
 
 # Use cases are imported inside the routes that call them (docs/architecture.md, "What a cold start imports").
 
-bp = VigilBlueprint(__name__)
+bp = VigilBlueprint(__name__, schemas="chalicelib.api.schemas.incidents")
 TAGS = ("incidents",)
-
-Category = Literal["network", "server", "software", "login", "other"]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, Field(max_length=10_000)]
-
-
-class CreateIncidentRequest(RequestModel):
-    title: Title
-    description: LongText = ""
-    severity: SeverityName = Severity.MEDIUM
-    service_id: Id | None = None
-    dedup_key: str | None = Field(default=None, min_length=1, max_length=255)
-
-
-class UpdateIncidentRequest(RequestModel):
-    """Omitted or null: unchanged."""
-
-    title: Title | None = None
-    description: LongText | None = None
-    severity: SeverityName | None = None
-    category: Category | None = None
-
-
-class ResolveRequest(RequestModel):
-    """The body is optional: resolving with no body (or {}) leaves no note."""
-
-    note: LongText | None = None
-
-
-class SnoozeRequest(RequestModel):
-    minutes: int = Field(
-        ge=SNOOZE_MINUTES[0],
-        le=SNOOZE_MINUTES[1],
-        description="A JSON integer (340, not 340.0)",
-    )
-
-
-class AssignRequest(RequestModel):
-    user_id: Id = Field(description="A member of the organization")
-
-
-class CommentRequest(RequestModel):
-    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
-
-
-class TimelineEntry(ResponseModel):
-    id: str
-    at: str
-    type: str
-    actor_id: str | None
-    data: dict[str, Any]
-
-
-class Timeline(ResponseModel):
-    items: list[TimelineEntry]
-    next_cursor: str | None
-
-
-class EscalationOut(ResponseModel):
-    policy_id: str | None
-    policy_name: str | None
-    step: int | None = Field(description="the last step fired (0-based); null before the first")
-    loop: int | None = Field(description="the pass through the steps of that step (0: the first)")
-    next_step: int | None = Field(description="the step that fires next; null when none will")
-    next_at: str | None = Field(description="when the next step fires; null when none will")
-
-
-class IncidentOut(ResponseModel):
-    id: str
-    org_id: str
-    title: str
-    description: str
-    severity: Severity
-    status: IncidentStatus
-    category: Category
-    source: Literal["manual", "monitor", "alert"]
-    service_id: str | None
-    dedup_key: str | None
-    integration_id: str | None
-    assignee_id: str | None
-    alert_count: int
-    created_at: str
-    acknowledged_at: str | None
-    resolved_at: str | None
-    snoozed_until: str | None = Field(description="while snoozed: when it returns to open")
-    escalation: EscalationOut | None
-
-
-class IncidentList(ResponseModel):
-    items: list[IncidentOut]
-    next_cursor: str | None
 
 
 @bp.route(
     "/v1/orgs/{org_id}/incidents",
     summary="Incidents, newest first; filter by status, severity, service_id",
-    response=IncidentList,
+    response="IncidentList",
     tags=TAGS,
     query=(
         QueryParam(
@@ -162,7 +62,7 @@ def list_incidents(org_id: str) -> dict[str, Any]:
 
 
 @bp.route(
-    "/v1/orgs/{org_id}/incidents/{incident_id}", summary="One incident", response=IncidentOut, tags=TAGS
+    "/v1/orgs/{org_id}/incidents/{incident_id}", summary="One incident", response="IncidentOut", tags=TAGS
 )
 def get_incident(org_id: str, incident_id: str) -> dict[str, Any]:
     from chalicelib.usecases import incidents
@@ -180,12 +80,13 @@ def _incident_id(incident_id: str) -> str:
     methods=("POST",),
     summary="Open an incident by hand (role user)",
     status=201,
-    body=CreateIncidentRequest,
-    response=IncidentOut,
+    body="CreateIncidentRequest",
+    response="IncidentOut",
     tags=TAGS,
     errors=(409,),
 )
 def create_incident(org_id: str) -> dict[str, Any]:
+    from chalicelib.api.schemas.incidents import CreateIncidentRequest
     from chalicelib.usecases import incidents
 
     actor = require_member(bp.current_request, org_id, min_role=Role.USER)
@@ -206,12 +107,13 @@ def create_incident(org_id: str) -> dict[str, Any]:
     "/v1/orgs/{org_id}/incidents/{incident_id}",
     methods=("PATCH",),
     summary="Change title, description, severity or category (role user)",
-    body=UpdateIncidentRequest,
-    response=IncidentOut,
+    body="UpdateIncidentRequest",
+    response="IncidentOut",
     tags=TAGS,
     errors=(409,),
 )
 def update_incident(org_id: str, incident_id: str) -> dict[str, Any]:
+    from chalicelib.api.schemas.incidents import UpdateIncidentRequest
     from chalicelib.usecases import incidents
 
     actor = require_member(bp.current_request, org_id, min_role=Role.USER)
@@ -227,7 +129,7 @@ def update_incident(org_id: str, incident_id: str) -> dict[str, Any]:
     "/v1/orgs/{org_id}/incidents/{incident_id}/acknowledge",
     methods=("POST",),
     summary="Acknowledge (role user); stops escalation; 409 if resolved",
-    response=IncidentOut,
+    response="IncidentOut",
     tags=TAGS,
     errors=(409,),
 )
@@ -243,13 +145,14 @@ def acknowledge(org_id: str, incident_id: str) -> dict[str, Any]:
     "/v1/orgs/{org_id}/incidents/{incident_id}/resolve",
     methods=("POST",),
     summary="Resolve, with an optional note (role user); 409 if already resolved",
-    body=ResolveRequest,
+    body="ResolveRequest",
     body_required=False,
-    response=IncidentOut,
+    response="IncidentOut",
     tags=TAGS,
     errors=(409,),
 )
 def resolve(org_id: str, incident_id: str) -> dict[str, Any]:
+    from chalicelib.api.schemas.incidents import ResolveRequest
     from chalicelib.usecases import incidents
 
     actor = require_member(bp.current_request, org_id, min_role=Role.USER)
@@ -262,12 +165,13 @@ def resolve(org_id: str, incident_id: str) -> dict[str, Any]:
     "/v1/orgs/{org_id}/incidents/{incident_id}/snooze",
     methods=("POST",),
     summary="Snooze for 1-1440 minutes (role user); it returns to open when the time is up",
-    body=SnoozeRequest,
-    response=IncidentOut,
+    body="SnoozeRequest",
+    response="IncidentOut",
     tags=TAGS,
     errors=(409,),
 )
 def snooze(org_id: str, incident_id: str) -> dict[str, Any]:
+    from chalicelib.api.schemas.incidents import SnoozeRequest
     from chalicelib.usecases import incidents
 
     actor = require_member(bp.current_request, org_id, min_role=Role.USER)
@@ -282,11 +186,12 @@ def snooze(org_id: str, incident_id: str) -> dict[str, Any]:
     "/v1/orgs/{org_id}/incidents/{incident_id}/assign",
     methods=("POST",),
     summary="Assign to a member (role user)",
-    body=AssignRequest,
-    response=IncidentOut,
+    body="AssignRequest",
+    response="IncidentOut",
     tags=TAGS,
 )
 def assign(org_id: str, incident_id: str) -> dict[str, Any]:
+    from chalicelib.api.schemas.incidents import AssignRequest
     from chalicelib.usecases import incidents
 
     actor = require_member(bp.current_request, org_id, min_role=Role.USER)
@@ -302,11 +207,12 @@ def assign(org_id: str, incident_id: str) -> dict[str, Any]:
     methods=("POST",),
     summary="Comment on an incident (role user)",
     status=201,
-    body=CommentRequest,
-    response=TimelineEntry,
+    body="CommentRequest",
+    response="TimelineEntry",
     tags=TAGS,
 )
 def comment(org_id: str, incident_id: str) -> dict[str, Any]:
+    from chalicelib.api.schemas.incidents import CommentRequest
     from chalicelib.usecases import incidents
 
     actor = require_member(bp.current_request, org_id, min_role=Role.USER)
@@ -320,7 +226,7 @@ def comment(org_id: str, incident_id: str) -> dict[str, Any]:
 @bp.route(
     "/v1/orgs/{org_id}/incidents/{incident_id}/timeline",
     summary="Everything that happened to an incident, oldest first",
-    response=Timeline,
+    response="Timeline",
     tags=TAGS,
     query=PAGE_PARAMS,
     errors=(400,),
@@ -338,7 +244,7 @@ def timeline(org_id: str, incident_id: str) -> dict[str, Any]:
     "/v1/orgs/{org_id}/incidents/{incident_id}/escalate",
     methods=("POST",),
     summary="Fire the next escalation step now (role user); 409 if resolved or nothing is left to fire",
-    response=IncidentOut,
+    response="IncidentOut",
     tags=TAGS,
     errors=(409,),
 )
@@ -352,31 +258,10 @@ def escalate(org_id: str, incident_id: str) -> dict[str, Any]:
     return incident_to_api(incident)
 
 
-class NotificationOut(ResponseModel):
-    id: str
-    channel: Channel
-    target: str
-    status: Literal["queued", "sent", "failed"]
-    attempts: int
-    error: str | None
-    sent_at: str | None
-    kind: str = Field(
-        description="what it tells: escalation, or a lifecycle notice (acknowledged, resolved...)"
-    )
-    step: int = Field(description="the escalation step it belongs to")
-    loop: int = Field(description="the pass through the policy's steps")
-    created_at: str
-
-
-class NotificationList(ResponseModel):
-    items: list[NotificationOut]
-    next_cursor: str | None
-
-
 @bp.route(
     "/v1/orgs/{org_id}/incidents/{incident_id}/notifications",
     summary="Who was notified about an incident, how, and whether it was delivered",
-    response=NotificationList,
+    response="NotificationList",
     tags=TAGS,
 )
 def list_notifications(org_id: str, incident_id: str) -> dict[str, Any]:

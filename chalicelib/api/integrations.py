@@ -2,49 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
-from pydantic import Field
+from typing import Any
 
 from chalicelib.api.access import require_member
-from chalicelib.api.fields import Id, Name, RequestModel, ResponseModel, SeverityName
 from chalicelib.api.http import PAGE_PARAMS, VigilBlueprint, page_params, parse_body, path_id
 from chalicelib.domain.clock import iso
-from chalicelib.domain.enums import Severity
 from chalicelib.domain.roles import Role
 from chalicelib.models.integrations import Integration
 
 # Use cases are imported inside the routes that call them (docs/architecture.md, "What a cold start imports").
 
-bp = VigilBlueprint(__name__)
+bp = VigilBlueprint(__name__, schemas="chalicelib.api.schemas.integrations")
 TAGS = ("integrations",)
-
-IntegrationType = Literal["generic", "pagerduty", "alertmanager", "grafana", "cloudwatch", "elastic"]
-
-
-class CreateIntegrationRequest(RequestModel):
-    name: Name
-    type: IntegrationType
-    service_id: Id | None = Field(default=None, description="Incidents it opens belong to this service")
-    severity: SeverityName | None = Field(
-        default=None, description="For alerts whose payload has no severity (default: high)"
-    )
-
-
-class IntegrationOut(ResponseModel):
-    id: str
-    name: str
-    type: IntegrationType
-    service_id: str | None
-    severity: Severity
-    key: str = Field(description="In full only in the answer to POST; masked (…1a2b) afterwards")
-    ingest_url: str = Field(description="POST the tool's native payload here; masked like the key")
-    created_at: str
-
-
-class IntegrationList(ResponseModel):
-    items: list[IntegrationOut]
-    next_cursor: str | None
 
 
 def integration_to_api(integration: Integration, *, key: str | None = None) -> dict[str, Any]:
@@ -68,11 +37,12 @@ def integration_to_api(integration: Integration, *, key: str | None = None) -> d
     methods=("POST",),
     summary="Create an integration (admin); the answer is the only one that shows its key",
     status=201,
-    body=CreateIntegrationRequest,
-    response=IntegrationOut,
+    body="CreateIntegrationRequest",
+    response="IntegrationOut",
     tags=TAGS,
 )
 def create_integration(org_id: str) -> dict[str, Any]:
+    from chalicelib.api.schemas.integrations import CreateIntegrationRequest
     from chalicelib.usecases import integrations
 
     actor = require_member(bp.current_request, org_id, min_role=Role.ADMIN)
@@ -91,7 +61,7 @@ def create_integration(org_id: str) -> dict[str, Any]:
 @bp.route(
     "/v1/orgs/{org_id}/integrations",
     summary="Integrations, oldest first; keys masked",
-    response=IntegrationList,
+    response="IntegrationList",
     tags=TAGS,
     query=PAGE_PARAMS,
     errors=(400,),
@@ -108,7 +78,7 @@ def list_integrations(org_id: str) -> dict[str, Any]:
 @bp.route(
     "/v1/orgs/{org_id}/integrations/{integration_id}",
     summary="One integration; key masked",
-    response=IntegrationOut,
+    response="IntegrationOut",
     tags=TAGS,
 )
 def get_integration(org_id: str, integration_id: str) -> dict[str, Any]:

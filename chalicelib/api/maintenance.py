@@ -4,23 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic.json_schema import JsonDict
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.api.access import require_member
-from chalicelib.api.fields import Id, Name, RequestModel, ResponseModel
 from chalicelib.api.http import PAGE_PARAMS, QueryParam, VigilBlueprint, page_params, parse_body, path_id
 from chalicelib.domain.clock import iso, now_seconds
 from chalicelib.domain.errors import InvalidInput
-from chalicelib.domain.maintenance import (
-    MAX_ONE_OFF_MINUTES,
-    MAX_RECURRENCE_CHARS,
-    MAX_SERVICE_IDS,
-    MIN_DURATION_MINUTES,
-    WindowState,
-)
+from chalicelib.domain.maintenance import WindowState
 from chalicelib.domain.roles import Role
 from chalicelib.domain.timezones import zone
 
@@ -29,102 +19,11 @@ if TYPE_CHECKING:
 
 # Use cases are imported inside the routes that call them (docs/architecture.md, "What a cold start imports").
 
-bp = VigilBlueprint(__name__)
+bp = VigilBlueprint(__name__, schemas="chalicelib.api.schemas.maintenance")
 TAGS = ("maintenance windows",)
 
 Timestamp = str
-TIME_DESCRIPTION = (
-    "ISO 8601, e.g. 2027-03-14T04:00:00Z or 2027-03-14T04:00:00+01:00; without an offset the time is "
-    "read in the window's `timezone`"
-)
 STATES = tuple(state.value for state in WindowState)
-
-
-def _time_field(description: str) -> Any:
-    return Field(default=None, min_length=1, max_length=64, description=f"{description}. {TIME_DESCRIPTION}")
-
-
-class CreateWindowRequest(RequestModel):
-    title: Name
-    service_ids: list[Id] = Field(
-        default_factory=list,
-        max_length=MAX_SERVICE_IDS,
-        description="Services of this organization; empty: every service",
-    )
-    starts_at: str | None = _time_field("The first occurrence's start; default now")
-    ends_at: str | None = _time_field("The first occurrence's end (give it or duration_minutes)")
-    duration_minutes: int | None = Field(
-        default=None,
-        ge=MIN_DURATION_MINUTES,
-        le=MAX_ONE_OFF_MINUTES,
-        description="Length of each occurrence (a recurring one: at most 7 days)",
-    )
-    recurrence: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=MAX_RECURRENCE_CHARS,
-        description="RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=SU (DAILY, WEEKLY, MONTHLY or YEARLY; the time "
-        "of day comes from starts_at, kept in `timezone` across daylight-saving changes)",
-    )
-    timezone: str = Field(default="UTC", min_length=1, max_length=64, description="An IANA time zone")
-
-
-def _nulls_only_for_recurrence(schema: JsonDict, model: type[BaseModel]) -> None:
-    """Omitted means unchanged, null is refused (except recurrence: null makes it one-off)."""
-    properties: Any = schema.get("properties", {})
-    for name, field_schema in properties.items():
-        if name == "recurrence":
-            continue
-        field_schema.pop("default", None)
-        choices = [c for c in field_schema.pop("anyOf", []) if c != {"type": "null"}]
-        if choices:
-            field_schema.update(choices[0])
-
-
-class UpdateWindowRequest(RequestModel):
-    """Any create field; omitted fields keep their value. New timing is checked as on create."""
-
-    model_config = ConfigDict(json_schema_extra=_nulls_only_for_recurrence)
-
-    title: Name | None = None
-    service_ids: list[Id] | None = Field(default=None, max_length=MAX_SERVICE_IDS)
-    starts_at: str | None = _time_field("The first occurrence's start")
-    ends_at: str | None = _time_field("The first occurrence's end")
-    duration_minutes: int | None = Field(default=None, ge=MIN_DURATION_MINUTES, le=MAX_ONE_OFF_MINUTES)
-    recurrence: str | None = Field(default=None, min_length=1, max_length=MAX_RECURRENCE_CHARS)
-    timezone: str | None = Field(default=None, min_length=1, max_length=64)
-
-    @model_validator(mode="after")
-    def _only_recurrence_may_be_null(self) -> UpdateWindowRequest:
-        for name in self.model_fields_set:
-            if getattr(self, name) is None and name != "recurrence":
-                raise ValueError(f"{name}: must not be null (omit it to keep the value)")
-        return self
-
-
-class WindowOut(ResponseModel):
-    id: str
-    org_id: str
-    title: str
-    service_ids: list[str]
-    starts_at: str
-    ends_at: str = Field(description="The first occurrence's end")
-    duration_minutes: float
-    recurrence: str | None
-    timezone: str
-    state: Literal["scheduled", "active", "ended"]
-    next_starts_at: str | None = Field(
-        description="The current occurrence's start while active, else the next"
-    )
-    next_ends_at: str | None
-    suppressed_alerts: int
-    created_at: str
-    updated_at: str
-
-
-class WindowList(ResponseModel):
-    items: list[WindowOut]
-    next_cursor: str | None
 
 
 STATE_PARAM = QueryParam("state", "Only windows in this state", {"type": "string", "enum": list(STATES)})
@@ -178,12 +77,13 @@ def _window_id(window_id: str) -> str:
     methods=("POST",),
     summary="Plan a maintenance window (role user); without starts_at it starts now",
     status=201,
-    body=CreateWindowRequest,
-    response=WindowOut,
+    body="CreateWindowRequest",
+    response="WindowOut",
     tags=TAGS,
     errors=(409,),
 )
 def create_window(org_id: str) -> dict[str, Any]:
+    from chalicelib.api.schemas.maintenance import CreateWindowRequest
     from chalicelib.usecases import maintenance
     from chalicelib.usecases.maintenance import Timing
 
@@ -206,7 +106,7 @@ def create_window(org_id: str) -> dict[str, Any]:
 @bp.route(
     "/v1/orgs/{org_id}/maintenance-windows",
     summary="Maintenance windows, newest first",
-    response=WindowList,
+    response="WindowList",
     tags=TAGS,
     query=(STATE_PARAM, *PAGE_PARAMS),
     errors=(400,),
@@ -227,7 +127,7 @@ def list_windows(org_id: str) -> dict[str, Any]:
 @bp.route(
     "/v1/orgs/{org_id}/maintenance-windows/{window_id}",
     summary="One maintenance window",
-    response=WindowOut,
+    response="WindowOut",
     tags=TAGS,
 )
 def get_window(org_id: str, window_id: str) -> dict[str, Any]:
@@ -245,12 +145,13 @@ TIMING_FIELDS = ("starts_at", "ends_at", "duration_minutes", "recurrence", "time
     "/v1/orgs/{org_id}/maintenance-windows/{window_id}",
     methods=("PATCH",),
     summary="Change a maintenance window (role user)",
-    body=UpdateWindowRequest,
-    response=WindowOut,
+    body="UpdateWindowRequest",
+    response="WindowOut",
     tags=TAGS,
     errors=(409,),
 )
 def update_window(org_id: str, window_id: str) -> dict[str, Any]:
+    from chalicelib.api.schemas.maintenance import UpdateWindowRequest
     from chalicelib.usecases import maintenance
     from chalicelib.usecases.maintenance import Timing
 
@@ -298,7 +199,7 @@ def delete_window(org_id: str, window_id: str) -> None:
     "/v1/orgs/{org_id}/maintenance-windows/{window_id}/end",
     methods=("POST",),
     summary="End the current occurrence now (role user); 409 when none is active",
-    response=WindowOut,
+    response="WindowOut",
     tags=TAGS,
     errors=(409,),
 )

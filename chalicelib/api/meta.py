@@ -2,41 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import ConfigDict, RootModel
-
-from chalicelib.api.fields import ResponseModel
 from chalicelib.api.http import VigilBlueprint
 from chalicelib.api.openapi import openapi_document
 
-bp = VigilBlueprint(__name__)
+bp = VigilBlueprint(__name__, schemas="chalicelib.api.schemas.meta")
 
 VERSION = "0.1.0"
 
 
-class Health(ResponseModel):
-    status: Literal["ok"]
-
-
-class Discovery(ResponseModel):
-    name: str
-    version: str
-    docs: str
-
-
-class OpenApiDocument(RootModel[dict[str, Any]]):
-    """An OpenAPI 3.1 document."""
-
-    model_config = ConfigDict(defer_build=True)  # built on first use, as ResponseModel's are
-
-
-@bp.route("/health", summary="Liveness check", auth=False, response=Health, tags=("meta",))
+@bp.route("/health", summary="Liveness check", auth=False, response="Health", tags=("meta",))
 def health() -> dict[str, Any]:
     return {"status": "ok"}
 
 
-@bp.route("/", summary="What this API is", auth=False, response=Discovery, tags=("meta",))
+@bp.route("/", summary="What this API is", auth=False, response="Discovery", tags=("meta",))
 def discovery() -> dict[str, Any]:
     return {"name": "vigil", "version": VERSION, "docs": "/openapi.json"}
 
@@ -45,7 +26,7 @@ def discovery() -> dict[str, Any]:
     "/openapi.json",
     summary="This API as an OpenAPI 3 document",
     auth=False,
-    response=OpenApiDocument,
+    response="OpenApiDocument",
     tags=("meta",),
 )
 def openapi() -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 Nothing here is written by hand per route: every route registered through
 ``VigilBlueprint`` carries a ``RouteDoc`` that says its body, response, status,
-query parameters and whether it needs a bearer token.
+query parameters and whether it needs a bearer token. The models a route names are imported from
+its schema module here (a name it lacks is a LookupError), on the document's first request.
 """
 
 from __future__ import annotations
@@ -12,10 +13,8 @@ import re
 from typing import Any
 
 from chalice import Chalice
-from pydantic import BaseModel
 
-from chalicelib.api.fields import ID_PATTERN
-from chalicelib.api.http import MAX_BODY_BYTES, MAX_JSON_DEPTH, RouteDoc
+from chalicelib.api.http import ID_PATTERN, MAX_BODY_BYTES, MAX_JSON_DEPTH, RouteDoc
 from chalicelib.domain.accounts import SLUG_PATTERN
 from chalicelib.domain.enums import CHANNELS
 
@@ -86,7 +85,8 @@ def _build(app: Chalice, version: str) -> dict[str, Any]:
     }
 
 
-def _schema_ref(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, str]:
+def _schema_ref(doc: RouteDoc, model_name: str, schemas: dict[str, Any]) -> dict[str, str]:
+    model = doc.model(model_name)
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
     for name, definition in schema.pop("$defs", {}).items():
         schemas.setdefault(name, definition)
@@ -117,11 +117,11 @@ def _operation(path: str, method: str, doc: RouteDoc, schemas: dict[str, Any]) -
     if doc.body is not None:
         operation["requestBody"] = {
             "required": doc.body_required,
-            "content": {"application/json": {"schema": _schema_ref(doc.body, schemas)}},
+            "content": {"application/json": {"schema": _schema_ref(doc, doc.body, schemas)}},
         }
     success: dict[str, Any] = {"description": "Success"}
     if doc.response is not None:
-        success["content"] = {"application/json": {"schema": _schema_ref(doc.response, schemas)}}
+        success["content"] = {"application/json": {"schema": _schema_ref(doc, doc.response, schemas)}}
     if doc.text:
         success["content"] = _TEXT
     if doc.media_type is not None:

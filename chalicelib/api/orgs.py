@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from pydantic import Field
-
 from chalicelib.api.access import require_member, require_user
-from chalicelib.api.fields import Email, Name, RequestModel, ResponseModel, RoleName
 from chalicelib.api.http import PAGE_PARAMS, VigilBlueprint, page_params, parse_body, path_id
-from chalicelib.domain.accounts import SLUG_PATTERN
 from chalicelib.domain.clock import iso
 from chalicelib.domain.roles import Role
 
@@ -19,73 +15,9 @@ if TYPE_CHECKING:
 
 # Use cases are imported inside the routes that call them (docs/architecture.md, "What a cold start imports").
 
-bp = VigilBlueprint(__name__)
+bp = VigilBlueprint(__name__, schemas="chalicelib.api.schemas.orgs")
 ORG_TAGS = ("organizations",)
 MEMBER_TAGS = ("members",)
-
-
-class CreateOrgRequest(RequestModel):
-    name: Name
-    slug: str | None = Field(
-        default=None,
-        pattern=SLUG_PATTERN,
-        description="1-48 lowercase letters, digits or hyphens, not starting or ending with a hyphen; "
-        "omitted or null: made from the name.",
-    )
-
-
-class UpdateOrgRequest(RequestModel):
-    name: Name | None = Field(default=None, description="Omitted or null: unchanged")
-
-
-class AddMemberRequest(RequestModel):
-    email: Email
-    role: RoleName = "user"
-
-
-class ChangeRoleRequest(RequestModel):
-    role: RoleName
-
-
-class OrgOut(ResponseModel):
-    id: str
-    name: str
-    slug: str
-    role: RoleName
-    created_at: str
-
-
-class OrgList(ResponseModel):
-    items: list[OrgOut]
-    next_cursor: str | None
-
-
-class MemberOut(ResponseModel):
-    user_id: str | None = Field(description="null while the invitation is pending")
-    email: str
-    name: str | None
-    role: RoleName
-    status: Literal["active", "invited"]
-    joined_at: str | None = Field(default=None, description="active members: when they joined")
-    expires_at: str | None = Field(default=None, description="invitations: when the invitation lapses")
-
-
-class MemberList(ResponseModel):
-    items: list[MemberOut]
-    next_cursor: str | None
-
-
-class InvitationOut(ResponseModel):
-    email: str
-    role: RoleName
-    status: Literal["invited"]
-    created_at: str
-    expires_at: str
-
-
-class InvitationList(ResponseModel):
-    items: list[InvitationOut]
-    next_cursor: str | None
 
 
 def org_to_api(view: OrgView) -> dict[str, Any]:
@@ -143,12 +75,13 @@ def _member_id(user_id: str) -> str:
     methods=("POST",),
     summary="Create an organization; I become its admin",
     status=201,
-    body=CreateOrgRequest,
-    response=OrgOut,
+    body="CreateOrgRequest",
+    response="OrgOut",
     tags=ORG_TAGS,
     errors=(403, 409),
 )
 def create_org() -> dict[str, Any]:
+    from chalicelib.api.schemas.orgs import CreateOrgRequest
     from chalicelib.usecases import orgs
 
     user_id = require_user(bp.current_request)
@@ -157,7 +90,12 @@ def create_org() -> dict[str, Any]:
 
 
 @bp.route(
-    "/v1/orgs", summary="My organizations", response=OrgList, tags=ORG_TAGS, query=PAGE_PARAMS, errors=(400,)
+    "/v1/orgs",
+    summary="My organizations",
+    response="OrgList",
+    tags=ORG_TAGS,
+    query=PAGE_PARAMS,
+    errors=(400,),
 )
 def list_orgs() -> dict[str, Any]:
     from chalicelib.usecases import orgs
@@ -168,7 +106,7 @@ def list_orgs() -> dict[str, Any]:
     return {"items": [org_to_api(view) for view in page.items], "next_cursor": page.next_cursor}
 
 
-@bp.route("/v1/orgs/{org_id}", summary="One organization", response=OrgOut, tags=ORG_TAGS)
+@bp.route("/v1/orgs/{org_id}", summary="One organization", response="OrgOut", tags=ORG_TAGS)
 def get_org(org_id: str) -> dict[str, Any]:
     from chalicelib.usecases import orgs
 
@@ -180,11 +118,12 @@ def get_org(org_id: str) -> dict[str, Any]:
     "/v1/orgs/{org_id}",
     methods=("PATCH",),
     summary="Rename an organization (admin)",
-    body=UpdateOrgRequest,
-    response=OrgOut,
+    body="UpdateOrgRequest",
+    response="OrgOut",
     tags=ORG_TAGS,
 )
 def update_org(org_id: str) -> dict[str, Any]:
+    from chalicelib.api.schemas.orgs import UpdateOrgRequest
     from chalicelib.usecases import orgs
 
     actor = require_member(bp.current_request, org_id, min_role=Role.ADMIN)
@@ -216,12 +155,13 @@ def delete_org(org_id: str) -> None:
     methods=("POST",),
     summary="Add a member by email (admin); an unknown email is invited and joins on signup",
     status=201,
-    body=AddMemberRequest,
-    response=MemberOut,
+    body="AddMemberRequest",
+    response="MemberOut",
     tags=MEMBER_TAGS,
     errors=(409,),
 )
 def add_member(org_id: str) -> dict[str, Any]:
+    from chalicelib.api.schemas.orgs import AddMemberRequest
     from chalicelib.usecases import orgs
 
     actor = require_member(bp.current_request, org_id, min_role=Role.ADMIN)
@@ -233,7 +173,7 @@ def add_member(org_id: str) -> dict[str, Any]:
 @bp.route(
     "/v1/orgs/{org_id}/members",
     summary="Members of an organization",
-    response=MemberList,
+    response="MemberList",
     tags=MEMBER_TAGS,
     query=PAGE_PARAMS,
     errors=(400,),
@@ -251,12 +191,13 @@ def list_members(org_id: str) -> dict[str, Any]:
     "/v1/orgs/{org_id}/members/{user_id}",
     methods=("PATCH",),
     summary="Change a member's role (admin); 409 if it would leave no admin",
-    body=ChangeRoleRequest,
-    response=MemberOut,
+    body="ChangeRoleRequest",
+    response="MemberOut",
     tags=MEMBER_TAGS,
     errors=(409,),
 )
 def change_role(org_id: str, user_id: str) -> dict[str, Any]:
+    from chalicelib.api.schemas.orgs import ChangeRoleRequest
     from chalicelib.usecases import orgs
 
     require_member(bp.current_request, org_id, min_role=Role.ADMIN)
@@ -284,7 +225,7 @@ def remove_member(org_id: str, user_id: str) -> None:
 @bp.route(
     "/v1/orgs/{org_id}/invitations",
     summary="Pending invitations (admin)",
-    response=InvitationList,
+    response="InvitationList",
     tags=MEMBER_TAGS,
     query=PAGE_PARAMS,
     errors=(400,),
@@ -312,16 +253,10 @@ def revoke_invitation(org_id: str, email: str) -> None:
     orgs.revoke_invitation(org_id, unquote(email))
 
 
-class WebhookSecret(ResponseModel):
-    secret: str
-    header: Literal["X-Vigil-Signature"]
-    scheme: str
-
-
 @bp.route(
     "/v1/orgs/{org_id}/webhook-signing-secret",
     summary="The secret that signs this org's webhooks (admin): verify X-Vigil-Signature with it",
-    response=WebhookSecret,
+    response="WebhookSecret",
     tags=ORG_TAGS,
 )
 def webhook_signing_secret(org_id: str) -> dict[str, Any]:

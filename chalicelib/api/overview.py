@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.api.access import require_member
-from chalicelib.api.fields import ResponseModel
 from chalicelib.api.http import QueryParam, VigilBlueprint, path_id
 from chalicelib.domain.clock import iso, now_seconds
 from chalicelib.domain.metrics import mean_or_none, percentile_ms, uptime_percentage
@@ -16,27 +15,7 @@ if TYPE_CHECKING:
 
 # Use cases are imported inside the routes that call them (docs/architecture.md, "What a cold start imports").
 
-bp = VigilBlueprint(__name__)
-
-
-class SparklinePoint(ResponseModel):
-    hour: str
-    response_time_ms: float | None
-    p50_ms: float | None
-    p95_ms: float | None
-    uptime_percentage: float | None
-
-
-class ServiceSummaryOut(ResponseModel):
-    service_id: str
-    uptime_24h: float | None
-    uptime_30d: float | None
-    response_time_ms: float | None
-    sparkline: list[SparklinePoint]
-
-
-class OverviewOut(ResponseModel):
-    items: list[ServiceSummaryOut]
+bp = VigilBlueprint(__name__, schemas="chalicelib.api.schemas.overview")
 
 
 def summary_to_api(summary: overview.ServiceSummary) -> dict[str, Any]:
@@ -64,7 +43,7 @@ def summary_to_api(summary: overview.ServiceSummary) -> dict[str, Any]:
     "/v1/orgs/{org_id}/overview",
     summary="Every service's uptime (24 h, 30 d), mean response time and hourly sparkline (24 h); "
     "null where no check ran",
-    response=OverviewOut,
+    response="OverviewOut",
     tags=("services",),
     query=(QueryParam("service_id", "Only this service (its detail page)", {"type": "string"}),),
     errors=(400,),

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pydantic import Field
-
 from chalicelib.api.access import require_member, require_user
-from chalicelib.api.fields import RequestModel, ResponseModel, SeverityName
 from chalicelib.api.http import VigilBlueprint, is_plausible_id, parse_body
 from chalicelib.domain.clock import iso
-from chalicelib.domain.enums import Channel, Severity
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.roles import Role
 
@@ -20,34 +16,8 @@ if TYPE_CHECKING:
 
 # Use cases are imported inside the routes that call them (docs/architecture.md, "What a cold start imports").
 
-bp = VigilBlueprint(__name__)
+bp = VigilBlueprint(__name__, schemas="chalicelib.api.schemas.preferences")
 TAGS = ("notification preferences",)
-
-
-class PreferenceRequest(RequestModel):
-    enabled: bool
-    address: str | None = Field(
-        default=None,
-        max_length=2048,
-        description="email: an address (null: the account's); sms: E.164; webhook/slack: a URL. "
-        "Omitted: unchanged.",
-    )
-    min_severity: SeverityName | None = Field(
-        default=None, description="Omitted or null: unchanged (default low)"
-    )
-
-
-class PreferenceOut(ResponseModel):
-    channel: Channel
-    enabled: bool
-    address: str | None
-    min_severity: Severity
-    updated_at: str | None
-
-
-class PreferenceList(ResponseModel):
-    items: list[PreferenceOut]
-    next_cursor: str | None
 
 
 def preference_to_api(view: PreferenceView) -> dict[str, Any]:
@@ -70,6 +40,7 @@ def _list(user_id: str) -> dict[str, Any]:
 
 
 def _put(user_id: str, channel: str) -> dict[str, Any]:
+    from chalicelib.api.schemas.preferences import PreferenceRequest
     from chalicelib.usecases import preferences
     from chalicelib.usecases.preferences import KEEP
 
@@ -96,7 +67,7 @@ def _member_id(org_id: str, user_id: str) -> str:
 @bp.route(
     "/v1/users/me/notification-preferences",
     summary="My notification channels (all four, defaults filled in)",
-    response=PreferenceList,
+    response="PreferenceList",
     tags=TAGS,
 )
 def my_preferences() -> dict[str, Any]:
@@ -107,8 +78,8 @@ def my_preferences() -> dict[str, Any]:
     "/v1/users/me/notification-preferences/{channel}",
     methods=("PUT",),
     summary="Set one of my channels: email, sms, webhook or slack (404 for any other)",
-    body=PreferenceRequest,
-    response=PreferenceOut,
+    body="PreferenceRequest",
+    response="PreferenceOut",
     tags=TAGS,
     errors=(404,),
 )
@@ -119,7 +90,7 @@ def put_my_preference(channel: str) -> dict[str, Any]:
 @bp.route(
     "/v1/orgs/{org_id}/members/{user_id}/notification-preferences",
     summary="A member's notification channels (admin)",
-    response=PreferenceList,
+    response="PreferenceList",
     tags=TAGS,
 )
 def member_preferences(org_id: str, user_id: str) -> dict[str, Any]:
@@ -131,8 +102,8 @@ def member_preferences(org_id: str, user_id: str) -> dict[str, Any]:
     "/v1/orgs/{org_id}/members/{user_id}/notification-preferences/{channel}",
     methods=("PUT",),
     summary="Set one of a member's channels (admin)",
-    body=PreferenceRequest,
-    response=PreferenceOut,
+    body="PreferenceRequest",
+    response="PreferenceOut",
     tags=TAGS,
 )
 def put_member_preference(org_id: str, user_id: str, channel: str) -> dict[str, Any]:

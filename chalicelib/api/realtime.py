@@ -5,38 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import Field
-
 from chalicelib.api.access import require_member
-from chalicelib.api.fields import ResponseModel
 from chalicelib.api.http import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, QueryParam, VigilBlueprint, int_param
 from chalicelib.domain.clock import now_seconds
 from chalicelib.domain.errors import InvalidInput
-from chalicelib.domain.realtime import EventType, is_seq
+from chalicelib.domain.realtime import is_seq
 
 # Use cases are imported inside the routes that call them (docs/architecture.md, "What a cold start imports").
 
-bp = VigilBlueprint(__name__)
+bp = VigilBlueprint(__name__, schemas="chalicelib.api.schemas.realtime")
 TAGS = ("real-time events",)
-
-
-class TicketOut(ResponseModel):
-    ticket: str = Field(description="Single use, within expires_in seconds")
-    url: str = Field(description="The WebSocket address with the ticket in its query string")
-    expires_in: int
-
-
-class OrgEventOut(ResponseModel):
-    seq: str = Field(description="Sorts in the order events happened; the same on the socket")
-    type: EventType
-    org_id: str
-    at: str
-    data: dict[str, Any] = Field(description="The object as the REST API returns it")
-
-
-class OrgEventList(ResponseModel):
-    items: list[OrgEventOut]
-    next_cursor: str | None = Field(description="Pass it as `after` for the next page; null at the end")
 
 
 @bp.route(
@@ -44,7 +22,7 @@ class OrgEventList(ResponseModel):
     methods=("POST",),
     summary="A single-use ticket (60 s) that opens one WebSocket to this organization's events",
     status=201,
-    response=TicketOut,
+    response="TicketOut",
     tags=TAGS,
 )
 def create_ticket(org_id: str) -> dict[str, Any]:
@@ -57,7 +35,7 @@ def create_ticket(org_id: str) -> dict[str, Any]:
 @bp.route(
     "/v1/orgs/{org_id}/events",
     summary="Real-time events after a seq, oldest first (kept 72 hours): what a socket missed",
-    response=OrgEventList,
+    response="OrgEventList",
     tags=TAGS,
     query=(
         QueryParam("after", "Only events after this seq (from a frame or next_cursor).", {"type": "string"}),

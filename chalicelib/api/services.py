@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic.json_schema import JsonDict
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.api.access import require_member
-from chalicelib.api.fields import HttpUrl, Id, Name, RequestModel, ResponseModel, SeverityName
 from chalicelib.api.http import (
     PAGE_PARAMS,
     QueryParam,
@@ -19,288 +15,20 @@ from chalicelib.api.http import (
     path_id,
 )
 from chalicelib.api.shapes import service_to_api
-from chalicelib.domain.assertions import MAX_ASSERTIONS
 from chalicelib.domain.checks import CheckRecord
 from chalicelib.domain.clock import iso, now_seconds
-from chalicelib.domain.enums import Severity
-from chalicelib.domain.monitoring import MonitorStatus
 from chalicelib.domain.roles import Role
-from chalicelib.domain.service_config import (
-    DEFAULT_TIMEOUT_SECONDS,
-    HEARTBEAT,
-    HEARTBEAT_FIELDS,
-    MAX_HEADERS,
-    PROBE_FIELDS,
-    ServiceConfig,
-)
+from chalicelib.domain.service_config import ServiceConfig
+
+if TYPE_CHECKING:
+    from chalicelib.api.schemas.services import AssertionIn
 
 # Use cases are imported inside the routes that call them (docs/architecture.md, "What a cold start imports").
 
-bp = VigilBlueprint(__name__)
+bp = VigilBlueprint(__name__, schemas="chalicelib.api.schemas.services")
 TAGS = ("services",)
 MAX_HOURS = 720
 MAX_DAYS = 365
-
-Method = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-TIMEOUT_TEXT = (
-    f"Below interval_seconds; omitted or null: {DEFAULT_TIMEOUT_SECONDS}, or 80% of a shorter interval"
-)
-
-
-ServiceType = Literal["http", "heartbeat"]
-PERIOD_TEXT = "Heartbeat: seconds between the job's runs (60+, VIGIL_MIN_HEARTBEAT_SECONDS); or cron"
-CRON_TEXT = "Heartbeat: 5-field cron expression of the job's runs (in timezone); give this or period_seconds"
-AssertionSource = Literal["json", "header", "response_time_ms"]
-AssertionOp = Literal["==", "!=", "<", "<=", ">", ">=", "contains", "exists"]
-TLS_EXPIRY_TEXT = (
-    "Days before expiry at which the certificate's incident opens or climbs in severity "
-    "(https only; largest first; [] turns warnings off)"
-)
-
-
-class AssertionIn(RequestModel):
-    """One condition on the response; all must hold for a check to be up."""
-
-    source: AssertionSource
-    path: str | None = Field(
-        default=None, min_length=1, max_length=200, description="JMESPath, for source json"
-    )
-    name: str | None = Field(default=None, min_length=1, max_length=100, description="For source header")
-    op: AssertionOp
-    value: Any = Field(default=None, description="Omitted for exists: true")
-
-
-class AssertionOut(ResponseModel):
-    source: AssertionSource
-    path: str | None = None
-    name: str | None = None
-    op: AssertionOp
-    value: Any = None
-
-
-class TlsOut(ResponseModel):
-    expires_at: str
-    days_remaining: int
-    issuer: str
-    subject: str
-
-
-class ServiceFields(RequestModel):
-    url: HttpUrl | None = Field(default=None, description="http(s) URL to probe (type http: required)")
-    method: Method = "GET"
-    interval_seconds: int = Field(
-        default=60, ge=1, le=86_400, description="At least the deployment's VIGIL_MIN_INTERVAL_SECONDS"
-    )
-    timeout_seconds: int | None = Field(default=None, ge=1, le=60, description=TIMEOUT_TEXT)
-    expected_status: str = Field(default="200-399", max_length=200, examples=["200-299,301"])
-    keyword: str | None = Field(
-        default=None, min_length=1, max_length=1000, description="The body must contain it"
-    )
-    failure_threshold: int = Field(default=2, ge=1, le=10)
-    recovery_threshold: int = Field(default=1, ge=1, le=10)
-    severity: SeverityName = Severity.HIGH
-    escalation_policy_id: Id | None = None
-    headers: dict[str, str] = Field(default_factory=dict, max_length=MAX_HEADERS)
-    enabled: bool = True
-    public: bool = False
-    type: ServiceType = Field(default="http", description="heartbeat: pinged by the job, never probed")
-    period_seconds: int | None = Field(default=None, ge=1, le=2_678_400, description=PERIOD_TEXT)
-    cron: str | None = Field(default=None, min_length=1, max_length=200, description=CRON_TEXT)
-    timezone: str = Field(default="UTC", min_length=1, max_length=64, description="IANA zone of cron")
-    grace_seconds: int = Field(default=300, ge=1, le=86_400, description="Heartbeat: lateness allowed (60+)")
-    verify_tls: bool = Field(default=True, description="false: certificate errors do not fail the check")
-    tls_expiry_days: list[int] = Field(default=[14, 7, 1], max_length=5, description=TLS_EXPIRY_TEXT)
-    assertions: list[AssertionIn] = Field(default_factory=list, max_length=MAX_ASSERTIONS)
-
-
-class CreateServiceRequest(ServiceFields):
-    name: Name
-
-    @model_validator(mode="after")
-    def _fields_of_its_type(self) -> CreateServiceRequest:
-        refused = PROBE_FIELDS if self.type == HEARTBEAT else HEARTBEAT_FIELDS
-        for name in sorted(self.model_fields_set & set(refused)):
-            raise ValueError(f"{name}: is not a field of a {self.type} service")
-        if self.type != HEARTBEAT and self.url is None:
-            raise ValueError("url: is required")
-        return self
-
-
-def _only_nullable_fields_take_null(schema: JsonDict, model: type[BaseModel]) -> None:
-    """Omitted means unchanged, null is refused (except NULLABLE): the schema says so."""
-    properties: Any = schema.get("properties", {})
-    for name, field_schema in properties.items():
-        if name in NULLABLE:
-            continue
-        field_schema.pop("default", None)
-        choices = [c for c in field_schema.pop("anyOf", []) if c != {"type": "null"}]
-        if choices:
-            field_schema.update(choices[0])
-
-
-class UpdateServiceRequest(RequestModel):
-    """Any create field; omitted fields keep their value."""
-
-    model_config = ConfigDict(json_schema_extra=_only_nullable_fields_take_null)
-
-    name: Name | None = None
-    url: HttpUrl | None = None
-    method: Method | None = None
-    interval_seconds: int | None = Field(default=None, ge=1, le=86_400)
-    timeout_seconds: int | None = Field(default=None, ge=1, le=60, description="Below interval_seconds")
-    expected_status: str | None = Field(default=None, max_length=200)
-    keyword: str | None = Field(default=None, min_length=1, max_length=1000, description="null: none")
-    failure_threshold: int | None = Field(default=None, ge=1, le=10)
-    recovery_threshold: int | None = Field(default=None, ge=1, le=10)
-    severity: SeverityName | None = None
-    escalation_policy_id: Id | None = Field(default=None, description="null: none")
-    headers: dict[str, str] | None = Field(default=None, max_length=MAX_HEADERS)
-    enabled: bool | None = None
-    public: bool | None = None
-    type: ServiceType | None = Field(default=None, description="Cannot change (409)")
-    period_seconds: int | None = Field(default=None, ge=1, le=2_678_400, description=PERIOD_TEXT)
-    cron: str | None = Field(default=None, min_length=1, max_length=200, description=CRON_TEXT)
-    timezone: str | None = Field(default=None, min_length=1, max_length=64)
-    grace_seconds: int | None = Field(default=None, ge=1, le=86_400)
-    verify_tls: bool | None = None
-    tls_expiry_days: list[int] | None = Field(default=None, max_length=5)
-    assertions: list[AssertionIn] | None = Field(default=None, max_length=MAX_ASSERTIONS)
-
-    @model_validator(mode="after")
-    def _only_optional_fields_may_be_null(self) -> UpdateServiceRequest:
-        for name in self.model_fields_set:
-            if getattr(self, name) is None and name not in NULLABLE:
-                raise ValueError(f"{name}: must not be null")
-        return self
-
-
-NULLABLE = {"keyword", "escalation_policy_id"}
-
-
-class LastPing(ResponseModel):
-    at: str
-    kind: Literal["success", "start", "fail", "log"]
-
-
-class ServiceOut(ResponseModel):
-    id: str
-    org_id: str
-    name: str
-    type: ServiceType
-    url: str | None = Field(description="null for a heartbeat, as the other probe fields")
-    method: str | None
-    interval_seconds: int | None
-    timeout_seconds: int | None
-    expected_status: str | None
-    keyword: str | None
-    failure_threshold: int
-    recovery_threshold: int
-    severity: Severity
-    escalation_policy_id: str | None
-    headers: dict[str, str]
-    enabled: bool
-    public: bool
-    verify_tls: bool
-    tls_expiry_days: list[int]
-    assertions: list[AssertionOut]
-    tls: TlsOut | None = Field(description="The served certificate, read at most once a day (https only)")
-    status: MonitorStatus
-    down_since: str | None
-    open_incident_id: str | None
-    last_checked_at: str | None
-    created_at: str
-    updated_at: str
-    period_seconds: int | None = Field(description="Heartbeat only, as the fields below")
-    cron: str | None
-    timezone: str | None
-    grace_seconds: int | None
-    ping_url: str | None = Field(description="Heartbeat: where its job pings (null for viewers)")
-    last_ping: LastPing | None
-
-
-class ServiceList(ResponseModel):
-    items: list[ServiceOut]
-    next_cursor: str | None
-
-
-class CheckOut(ResponseModel):
-    checked_at: str
-    status: Literal["up", "down", "missed", "info"] = Field(description="info: a start or log ping")
-    response_time_ms: int | None
-    status_code: int | None
-    error: str | None
-    kind: Literal["success", "start", "fail", "log"] | None = Field(
-        description="A heartbeat's ping; null: probe"
-    )
-    duration_ms: int | None = Field(description="Ping: the run's time since its start")
-    rid: str | None
-    body: str | None = Field(description="Ping: the POST body (first 10 KB)")
-    exit_status: int | None
-
-
-class CheckList(ResponseModel):
-    items: list[CheckOut]
-    next_cursor: str | None
-
-
-class Queued(ResponseModel):
-    status: Literal["queued"]
-    service_id: str
-
-
-class ResponseTimes(ResponseModel):
-    avg: float | None
-    p50: float | None
-    p95: float | None
-
-
-class SeverityCounts(ResponseModel):
-    low: int
-    medium: int
-    high: int
-    critical: int
-
-
-class MetricsOut(ResponseModel):
-    service_id: str
-    status: MonitorStatus
-    uptime_percentage: float
-    total_checks: int
-    failed_checks: int
-    incident_count: int
-    mttr_seconds: float | None = Field(description="null when no incident was resolved")
-    mtta_seconds: float | None = Field(description="null when no incident was acknowledged")
-    total_downtime_seconds: int
-    current_downtime_seconds: int
-    maintenance_seconds: int = Field(
-        description="Time in maintenance windows: neither uptime nor downtime, and its checks are "
-        "left out of uptime_percentage"
-    )
-    severity_distribution: SeverityCounts
-    response_time_ms: ResponseTimes
-
-
-class MetricsTotals(ResponseModel):
-    services: int
-    up: int
-    down: int
-    paused: int
-    pending: int
-    maintenance: int
-    total_checks: int
-    failed_checks: int
-    uptime_percentage: float
-    incident_count: int
-    mttr_seconds: float | None
-    mtta_seconds: float | None
-    total_downtime_seconds: int
-    maintenance_seconds: int
-    severity_distribution: SeverityCounts
-
-
-class OrgMetrics(ResponseModel):
-    services: list[MetricsOut]
-    totals: MetricsTotals
 
 
 HOURS = QueryParam(
@@ -344,11 +72,12 @@ def _service_id(service_id: str) -> str:
     methods=("POST",),
     summary="Monitor a URL (role user); it is checked at once, then every interval",
     status=201,
-    body=CreateServiceRequest,
-    response=ServiceOut,
+    body="CreateServiceRequest",
+    response="ServiceOut",
     tags=TAGS,
 )
 def create_service(org_id: str) -> dict[str, Any]:
+    from chalicelib.api.schemas.services import CreateServiceRequest
     from chalicelib.usecases import services
 
     actor = require_member(bp.current_request, org_id, min_role=Role.USER)
@@ -363,7 +92,7 @@ def create_service(org_id: str) -> dict[str, Any]:
 @bp.route(
     "/v1/orgs/{org_id}/services",
     summary="Services of an organization, newest first",
-    response=ServiceList,
+    response="ServiceList",
     tags=TAGS,
     query=PAGE_PARAMS,
     errors=(400,),
@@ -380,7 +109,7 @@ def list_services(org_id: str) -> dict[str, Any]:
     }
 
 
-@bp.route("/v1/orgs/{org_id}/services/{service_id}", summary="One service", response=ServiceOut, tags=TAGS)
+@bp.route("/v1/orgs/{org_id}/services/{service_id}", summary="One service", response="ServiceOut", tags=TAGS)
 def get_service(org_id: str, service_id: str) -> dict[str, Any]:
     from chalicelib.usecases import services
 
@@ -392,12 +121,13 @@ def get_service(org_id: str, service_id: str) -> dict[str, Any]:
     "/v1/orgs/{org_id}/services/{service_id}",
     methods=("PATCH",),
     summary="Change a service (role user); enabled=false pauses it",
-    body=UpdateServiceRequest,
-    response=ServiceOut,
+    body="UpdateServiceRequest",
+    response="ServiceOut",
     tags=TAGS,
     errors=(409,),
 )
 def update_service(org_id: str, service_id: str) -> dict[str, Any]:
+    from chalicelib.api.schemas.services import UpdateServiceRequest
     from chalicelib.usecases import services
 
     actor = require_member(bp.current_request, org_id, min_role=Role.USER)
@@ -428,7 +158,7 @@ def delete_service(org_id: str, service_id: str) -> None:
     methods=("POST",),
     summary="Probe a service now (role user)",
     status=202,
-    response=Queued,
+    response="Queued",
     tags=TAGS,
     errors=(409,),
 )
@@ -444,7 +174,7 @@ def check_now(org_id: str, service_id: str) -> dict[str, Any]:
     "/v1/orgs/{org_id}/services/{service_id}/rotate-ping-token",
     methods=("POST",),
     summary="Give a heartbeat a new ping URL (role user); the old one stops at once",
-    response=ServiceOut,
+    response="ServiceOut",
     tags=TAGS,
     errors=(409,),
 )
@@ -459,7 +189,7 @@ def rotate_ping_token(org_id: str, service_id: str) -> dict[str, Any]:
 @bp.route(
     "/v1/orgs/{org_id}/services/{service_id}/checks",
     summary="Recent checks, newest first",
-    response=CheckList,
+    response="CheckList",
     tags=TAGS,
     query=(HOURS, *PAGE_PARAMS),
     errors=(400,),
@@ -479,7 +209,7 @@ def list_checks(org_id: str, service_id: str) -> dict[str, Any]:
 @bp.route(
     "/v1/orgs/{org_id}/services/{service_id}/metrics",
     summary="Uptime, incidents, MTTR/MTTA, downtime and response times over the last days",
-    response=MetricsOut,
+    response="MetricsOut",
     tags=TAGS,
     query=(DAYS,),
     errors=(400,),
@@ -495,7 +225,7 @@ def service_metrics(org_id: str, service_id: str) -> dict[str, Any]:
 @bp.route(
     "/v1/orgs/{org_id}/metrics",
     summary="Metrics of every service of the organization, and totals",
-    response=OrgMetrics,
+    response="OrgMetrics",
     tags=TAGS,
     query=(DAYS,),
     errors=(400,),

@@ -5,130 +5,21 @@ The public side (`/v1/status/{slug}...`) is api/status_public.py; the static fil
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
-
-from pydantic import Field, StringConstraints
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.api.access import require_member
-from chalicelib.api.fields import Id, Name, PatchRequest, RequestModel, ResponseModel
 from chalicelib.api.http import PAGE_PARAMS, VigilBlueprint, page_params, parse_body, path_id
-from chalicelib.domain.accounts import SLUG_PATTERN
 from chalicelib.domain.clock import iso
 from chalicelib.domain.roles import Role
 from chalicelib.models.status_pages import StatusPage, StatusPost
 from chalicelib.usecases import status_pages
-from chalicelib.usecases.status_pages import MAX_COMPONENTS, ComponentInput
+from chalicelib.usecases.status_pages import ComponentInput
 
-bp = VigilBlueprint(__name__)
+if TYPE_CHECKING:
+    from chalicelib.api.schemas.status_pages import ComponentIn
+
+bp = VigilBlueprint(__name__, schemas="chalicelib.api.schemas.status_pages")
 TAGS = ("status pages",)
-
-LongText = Annotated[str, Field(max_length=10_000)]
-Message = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
-PostStatusName = Literal["investigating", "identified", "monitoring", "resolved"]
-Slug = Annotated[
-    str,
-    Field(
-        pattern=SLUG_PATTERN,
-        description="1-48 lowercase letters, digits or hyphens, not starting or ending with a hyphen; "
-        "unique across Vigil (409 when taken). The page is served at /status/{slug}.",
-    ),
-]
-
-
-class ComponentIn(RequestModel):
-    id: Id | None = Field(
-        default=None, description="An existing component of this page: keeps its id (and the posts naming it)"
-    )
-    name: Name
-    service_id: Id = Field(description="A service of this organization; the component shows its status")
-    group: Name | None = Field(default=None, description="Components with the same group are shown together")
-
-
-Components = Annotated[
-    list[ComponentIn],
-    Field(max_length=MAX_COMPONENTS, description="In page order (within each group)"),
-]
-
-
-class CreatePageRequest(RequestModel):
-    slug: Slug
-    title: Name
-    description: LongText = ""
-    components: Components = Field(default_factory=list)
-
-
-class UpdatePageRequest(PatchRequest):
-    """Any create field; omitted fields keep their value (null is refused). `components` replaces the
-    list: pass back a component's `id` to keep it."""
-
-    slug: Slug | None = None
-    title: Name | None = None
-    description: LongText | None = None
-    components: Components | None = None
-
-
-class ComponentOut(ResponseModel):
-    id: str
-    name: str
-    service_id: str
-    group: str | None
-    position: int
-
-
-class PageOut(ResponseModel):
-    id: str
-    org_id: str
-    slug: str
-    title: str
-    description: str
-    components: list[ComponentOut]
-    url: str = Field(description="The public page (static, served without the API)")
-    created_at: str
-    updated_at: str
-
-
-class PageList(ResponseModel):
-    items: list[PageOut]
-    next_cursor: str | None
-
-
-class CreatePostRequest(RequestModel):
-    title: Name
-    status: PostStatusName
-    message: Message
-    component_ids: list[Id] = Field(
-        default_factory=list, max_length=MAX_COMPONENTS, description="Components of this page"
-    )
-    incident_id: Id | None = Field(
-        default=None, description="An incident of this organization (internal: never published)"
-    )
-
-
-class PostUpdateRequest(PatchRequest):
-    """A follow-up of a post's story; title and component_ids default to the post's."""
-
-    status: PostStatusName
-    message: Message
-    title: Name | None = None
-    component_ids: list[Id] | None = Field(default=None, max_length=MAX_COMPONENTS)
-
-
-class PostOut(ResponseModel):
-    id: str
-    page_id: str
-    thread_id: str = Field(description="The first post of the story; follow-ups share it")
-    title: str
-    status: PostStatusName
-    message: str
-    component_ids: list[str]
-    incident_id: str | None
-    created_at: str
-    created_by: str | None
-
-
-class PostList(ResponseModel):
-    items: list[PostOut]
-    next_cursor: str | None
 
 
 def page_to_api(page: StatusPage) -> dict[str, Any]:
@@ -186,12 +77,14 @@ def _post_id(post_id: str) -> str:
     methods=("POST",),
     summary="Create a public status page (role admin); 409 when the slug is taken",
     status=201,
-    body=CreatePageRequest,
-    response=PageOut,
+    body="CreatePageRequest",
+    response="PageOut",
     tags=TAGS,
     errors=(409,),
 )
 def create_page(org_id: str) -> dict[str, Any]:
+    from chalicelib.api.schemas.status_pages import CreatePageRequest
+
     actor = require_member(bp.current_request, org_id, min_role=Role.ADMIN)
     request = parse_body(bp.current_request, CreatePageRequest)
     page = status_pages.create_page(
@@ -208,7 +101,7 @@ def create_page(org_id: str) -> dict[str, Any]:
 @bp.route(
     "/v1/orgs/{org_id}/status-pages",
     summary="Status pages, newest first",
-    response=PageList,
+    response="PageList",
     tags=TAGS,
     query=PAGE_PARAMS,
 )
@@ -219,7 +112,9 @@ def list_pages(org_id: str) -> dict[str, Any]:
     return {"items": [page_to_api(p) for p in page.items], "next_cursor": page.next_cursor}
 
 
-@bp.route("/v1/orgs/{org_id}/status-pages/{page_id}", summary="One status page", response=PageOut, tags=TAGS)
+@bp.route(
+    "/v1/orgs/{org_id}/status-pages/{page_id}", summary="One status page", response="PageOut", tags=TAGS
+)
 def get_page(org_id: str, page_id: str) -> dict[str, Any]:
     require_member(bp.current_request, org_id)
     return page_to_api(status_pages.get_page(org_id, _page_id(page_id)))
@@ -229,12 +124,14 @@ def get_page(org_id: str, page_id: str) -> dict[str, Any]:
     "/v1/orgs/{org_id}/status-pages/{page_id}",
     methods=("PATCH",),
     summary="Change a status page (role admin); a new slug frees the old one and its files",
-    body=UpdatePageRequest,
-    response=PageOut,
+    body="UpdatePageRequest",
+    response="PageOut",
     tags=TAGS,
     errors=(409,),
 )
 def update_page(org_id: str, page_id: str) -> dict[str, Any]:
+    from chalicelib.api.schemas.status_pages import UpdatePageRequest
+
     require_member(bp.current_request, org_id, min_role=Role.ADMIN)
     page_id = _page_id(page_id)
     request = parse_body(bp.current_request, UpdatePageRequest)
@@ -266,11 +163,13 @@ def delete_page(org_id: str, page_id: str) -> None:
     methods=("POST",),
     summary="Post a public update on a status page (role user)",
     status=201,
-    body=CreatePostRequest,
-    response=PostOut,
+    body="CreatePostRequest",
+    response="PostOut",
     tags=TAGS,
 )
 def create_post(org_id: str, page_id: str) -> dict[str, Any]:
+    from chalicelib.api.schemas.status_pages import CreatePostRequest
+
     actor = require_member(bp.current_request, org_id, min_role=Role.USER)
     page_id = _page_id(page_id)
     request = parse_body(bp.current_request, CreatePostRequest)
@@ -290,7 +189,7 @@ def create_post(org_id: str, page_id: str) -> dict[str, Any]:
 @bp.route(
     "/v1/orgs/{org_id}/status-pages/{page_id}/posts",
     summary="A status page's posts, newest first (follow-up updates included)",
-    response=PostList,
+    response="PostList",
     tags=TAGS,
     query=PAGE_PARAMS,
 )
@@ -304,7 +203,7 @@ def list_posts(org_id: str, page_id: str) -> dict[str, Any]:
 @bp.route(
     "/v1/orgs/{org_id}/status-pages/{page_id}/posts/{post_id}",
     summary="One post",
-    response=PostOut,
+    response="PostOut",
     tags=TAGS,
 )
 def get_post(org_id: str, page_id: str, post_id: str) -> dict[str, Any]:
@@ -317,11 +216,13 @@ def get_post(org_id: str, page_id: str, post_id: str) -> dict[str, Any]:
     methods=("POST",),
     summary="Follow a post up (role user): a new post in its story with a new status and message",
     status=201,
-    body=PostUpdateRequest,
-    response=PostOut,
+    body="PostUpdateRequest",
+    response="PostOut",
     tags=TAGS,
 )
 def add_update(org_id: str, page_id: str, post_id: str) -> dict[str, Any]:
+    from chalicelib.api.schemas.status_pages import PostUpdateRequest
+
     actor = require_member(bp.current_request, org_id, min_role=Role.USER)
     page_id, post_id = _page_id(page_id), _post_id(post_id)
     request = parse_body(bp.current_request, PostUpdateRequest)

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from chalice import Response
-from pydantic import Field
 
 from chalicelib.api.access import require_member
-from chalicelib.api.fields import Email, RequestModel, ResponseModel
 from chalicelib.api.http import QueryParam, VigilBlueprint, parse_body, path_id
 from chalicelib.domain import subscribers as rules
 from chalicelib.domain.accounts import SLUG_PATTERN
@@ -27,7 +25,7 @@ if TYPE_CHECKING:
 
 # Use cases are imported inside the routes that call them (docs/architecture.md, "What a cold start imports").
 
-bp = VigilBlueprint(__name__)
+bp = VigilBlueprint(__name__, schemas="chalicelib.api.schemas.subscribers")
 _SLUG = re.compile(SLUG_PATTERN)
 TAGS = ("status pages",)
 HTML = "text/html"
@@ -53,21 +51,6 @@ _HTML_HEADERS: dict[str, str | list[str]] = {
 }
 
 
-class SubscribeRequest(RequestModel):
-    email: Email
-
-
-class SubscribeAccepted(ResponseModel):
-    status: Literal["accepted"]
-    message: str = Field(description="The same for every address, subscribed or not")
-
-
-class SubscriberCountsOut(ResponseModel):
-    count: int = Field(description="confirmed + pending")
-    confirmed: int = Field(description="Subscribers who confirmed: they get every notice")
-    pending: int = Field(description="Asked but not confirmed yet (forgotten after 7 days)")
-
-
 def _slug(slug: str) -> str:
     if not _SLUG.fullmatch(slug):
         raise NotFound("status page not found")
@@ -79,13 +62,14 @@ def _slug(slug: str) -> str:
     methods=("POST",),
     summary="Subscribe an email address to a status page's updates (no auth; double opt-in)",
     status=202,
-    body=SubscribeRequest,
-    response=SubscribeAccepted,
+    body="SubscribeRequest",
+    response="SubscribeAccepted",
     auth=False,
     tags=TAGS,
     errors=(429,),
 )
 def subscribe(slug: str) -> dict[str, Any]:
+    from chalicelib.api.schemas.subscribers import SubscribeRequest
     from chalicelib.usecases import subscribers
 
     request = parse_body(bp.current_request, SubscribeRequest)
@@ -188,7 +172,7 @@ def unsubscribe(slug: str) -> Response:
 @bp.route(
     "/v1/orgs/{org_id}/status-pages/{page_id}/subscribers",
     summary="How many email subscribers a status page has (role admin)",
-    response=SubscriberCountsOut,
+    response="SubscriberCountsOut",
     tags=TAGS,
 )
 def subscriber_counts(org_id: str, page_id: str) -> dict[str, Any]:

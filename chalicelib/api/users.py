@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, model_validator
-
 from chalicelib.api.access import require_user
-from chalicelib.api.fields import Name, Password, RequestModel, ResponseModel, RoleName
 from chalicelib.api.http import VigilBlueprint, parse_body
 from chalicelib.domain.clock import iso
 
@@ -16,36 +13,8 @@ if TYPE_CHECKING:
 
 # Use cases are imported inside the routes that call them (docs/architecture.md, "What a cold start imports").
 
-bp = VigilBlueprint(__name__)
+bp = VigilBlueprint(__name__, schemas="chalicelib.api.schemas.users")
 TAGS = ("users",)
-
-
-class UpdateMeRequest(RequestModel):
-    name: Name | None = None
-    password: Password | None = None
-    current_password: str | None = Field(default=None, max_length=1024)
-
-    @model_validator(mode="after")
-    def _password_needs_current(self) -> UpdateMeRequest:
-        if self.password is not None and not self.current_password:
-            raise ValueError("current_password: is required to change the password")
-        return self
-
-
-class OrgSummary(ResponseModel):
-    id: str
-    name: str
-    slug: str
-    role: RoleName
-
-
-class Me(ResponseModel):
-    id: str
-    email: str
-    name: str
-    email_verified: bool
-    created_at: str
-    orgs: list[OrgSummary]
 
 
 def profile_to_api(profile: Profile) -> dict[str, Any]:
@@ -63,7 +32,7 @@ def profile_to_api(profile: Profile) -> dict[str, Any]:
     }
 
 
-@bp.route("/v1/users/me", summary="My profile and organizations", response=Me, tags=TAGS)
+@bp.route("/v1/users/me", summary="My profile and organizations", response="Me", tags=TAGS)
 def get_me() -> dict[str, Any]:
     from chalicelib.usecases import users
 
@@ -75,11 +44,12 @@ def get_me() -> dict[str, Any]:
     "/v1/users/me",
     methods=("PATCH",),
     summary="Change my name or password (a new password signs out every session)",
-    body=UpdateMeRequest,
-    response=Me,
+    body="UpdateMeRequest",
+    response="Me",
     tags=TAGS,
 )
 def update_me() -> dict[str, Any]:
+    from chalicelib.api.schemas.users import UpdateMeRequest
     from chalicelib.usecases import users
 
     user_id = require_user(bp.current_request)

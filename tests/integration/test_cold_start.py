@@ -3,9 +3,9 @@
 Each handler module is imported by a fresh interpreter, as Lambda does, and what it left in
 ``sys.modules`` is checked against what that function must not load before it needs it: the classifier
 (loaded by the first incident a container classifies), cryptography and PyJWT (by the first SNS
-delivery or bearer token), the routes and their pydantic models (the API function's alone), incidents
-(by the checker's first outage), boto3 (by the first AWS client a call makes), and app.py itself
-(which wires every function).
+delivery or bearer token), the routes (the API function's alone), pydantic and the routes' models (by
+the first body the API parses, or its OpenAPI document), incidents (by the checker's first outage),
+boto3 (by the first AWS client a call makes), and app.py itself (which wires every function).
 """
 
 from __future__ import annotations
@@ -40,10 +40,14 @@ ROUTE_USE_CASES = {
         *("notifications", "policies", "services", "subscribers", "status_snapshots"),
     )
 }
+# A route names its models; they are imported with pydantic by the first body parsed (the view imports
+# them) or the OpenAPI document.
+ROUTE_MODELS = {"pydantic", "chalicelib.api.schemas", "chalicelib.api.fields"}
 MUST_NOT_IMPORT: dict[str, set[str]] = {
     # Every route, and none of the event handlers.
     "chalicelib.entry.api": EVERY_FUNCTION
     | ROUTE_USE_CASES
+    | ROUTE_MODELS
     | {"chalicelib.events", "aws_lambda_powertools.utilities.batch", "requests"},
     "chalicelib.entry.websocket": EVERY_FUNCTION | NO_ROUTES | {"chalicelib.events.realtime", "requests"},
     # The checker, the scheduler and the rollup fold: a steady check opens no incident.

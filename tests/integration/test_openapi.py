@@ -1,8 +1,11 @@
 """The OpenAPI document is generated from the routes and passes openapi-spec-validator."""
 
+import pytest
+from chalice import Chalice
 from openapi_spec_validator import validate
 
 from app import app
+from chalicelib.api.http import VigilBlueprint
 
 
 def test_discovery_and_health(api):
@@ -38,6 +41,26 @@ def test_request_bodies_come_from_the_pydantic_models(api):
     assert signup["security"] == []
     assert document["paths"]["/v1/users/me"]["get"]["security"] == [{"bearer": []}]
     assert "201" in signup["responses"]
+
+
+def test_a_route_naming_a_model_its_schema_module_lacks_fails_the_document():
+    """Routes name their models (imported with the document, not at a cold start): a typo fails here."""
+    from chalicelib.api.openapi import openapi_document
+
+    bp = VigilBlueprint(__name__, schemas="chalicelib.api.schemas.services")
+
+    @bp.route("/typo", summary="A route with a typo", response="ServiceOutt")
+    def typo() -> None: ...
+
+    misnamed = Chalice(app_name="misnamed")
+    misnamed.register_blueprint(bp)
+    with pytest.raises(LookupError, match=r"chalicelib\.api\.schemas\.services has no model 'ServiceOutt'"):
+        openapi_document(misnamed, version="test")
+
+
+def test_a_route_naming_models_needs_a_schema_module():
+    with pytest.raises(ValueError, match="schemas module"):
+        VigilBlueprint(__name__).route("/no-schemas", summary="No schemas", body="ServiceIn")
 
 
 # ---- issue 9: the document states every rule the code enforces ------------------------------------
@@ -157,7 +180,7 @@ def test_enums_come_from_the_domain():
 
 
 def test_a_notification_answers_exactly_the_declared_fields():
-    from chalicelib.api.incidents import NotificationOut
+    from chalicelib.api.schemas.incidents import NotificationOut
     from chalicelib.models.notifications import Notification
     from chalicelib.usecases.notifications import notification_to_api
 
