@@ -232,7 +232,7 @@ def _start(script: str, *args: str) -> subprocess.Popen[bytes]:
 def _batches(size: int, url: str, endpoint: str) -> dict[str, float]:
     import urllib.request
 
-    from chalicelib.adapters.probe_queue import ProbeJob, pack_messages
+    from chalicelib.adapters.probe_queue import ProbeJob, ProbeMessage, pack_messages
     from chalicelib.domain.ids import new_id
     from chalicelib.domain.schedule import phase_offset
     from chalicelib.domain.service_config import ServiceConfig
@@ -262,12 +262,15 @@ def _batches(size: int, url: str, endpoint: str) -> dict[str, float]:
         ran.append([checked, time.perf_counter()])
         return checked
 
-    def jobs_at(second: int) -> list[ProbeJob]:
-        return [ProbeJob(s.org_id, s.service_id, second) for s in created]
+    def messages_at(second: int) -> list[ProbeMessage]:
+        jobs = [ProbeJob(s.org_id, s.service_id, second) for s in created]
+        return pack_messages(jobs, now=second, jobs_per_message=settings.jobs_per_message)
+
+    def jobs_at(second: int) -> list[ProbeJob]:  # in the handler's order: its reads are the same
+        return [job for message in messages_at(second) for job in message.jobs]
 
     def event(second: int) -> dict[str, Any]:
-        messages = pack_messages(jobs_at(second), now=second, jobs_per_message=settings.jobs_per_message)
-        return {"Records": [_record(n, m.body()) for n, m in enumerate(messages)]}
+        return {"Records": [_record(n, m.body()) for n, m in enumerate(messages_at(second))]}
 
     def slowest(checked: list[Any]) -> float:
         return max(c.record.response_time_ms for c in checked if c.record) / 1000
