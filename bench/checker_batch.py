@@ -33,10 +33,9 @@ import subprocess
 import sys
 import time
 import types
-from collections.abc import Iterator
 from typing import Any
 
-from bench.common import SlowTarget, environment, free_port, row
+from bench.common import SlowTarget, environment, free_port, row, services_in_phases
 
 SIZES = (100, 500)
 LATENCY = 0.2
@@ -233,27 +232,18 @@ def _batches(size: int, url: str, endpoint: str) -> dict[str, float]:
     import urllib.request
 
     from chalicelib.adapters.probe_queue import ProbeJob, ProbeMessage, pack_messages
-    from chalicelib.domain.ids import new_id
-    from chalicelib.domain.schedule import phase_offset
     from chalicelib.domain.service_config import ServiceConfig
     from chalicelib.events import probes as handler
     from chalicelib.settings import settings
     from chalicelib.usecases import checker, services
 
-    def ids_due_together() -> Iterator[str]:  # services that fire in the same second of every 30
-        while True:
-            candidate = new_id()
-            if phase_offset(candidate, INTERVAL) == 0:
-                yield candidate
-
-    chosen = ids_due_together()
-    services.new_id = lambda *_: next(chosen)
-    created = [
-        services.create_service(
-            "org-bench", "bench", ServiceConfig(name=f"s{i}", url=url, interval_seconds=INTERVAL)
-        )
-        for i in range(size)
-    ]
+    with services_in_phases(INTERVAL, {0}):  # services that fire in the same second of every 30
+        created = [
+            services.create_service(
+                "org-bench", "bench", ServiceConfig(name=f"s{i}", url=url, interval_seconds=INTERVAL)
+            )
+            for i in range(size)
+        ]
     ran: list[list[Any]] = []
     run_checks = checker.run_checks
 

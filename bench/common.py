@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -110,6 +110,29 @@ class Server(ThreadingHTTPServer):
     request_queue_size = 256
 Server(("127.0.0.1", port), Handler).serve_forever()
 """
+
+
+@contextmanager
+def services_in_phases(interval: int, phases: Container[int]) -> Iterator[None]:
+    """Services created meanwhile get ids whose phase in ``interval`` (the second they fire in) is
+    one of ``phases``: a bench chooses which seconds of the minute, hence which result shards, its
+    services fill, as a deployment's many services do."""
+    from chalicelib.domain.ids import new_id
+    from chalicelib.domain.schedule import phase_offset
+    from chalicelib.usecases import services
+
+    def in_phases(now_ms: int | None = None) -> str:
+        while True:
+            candidate = new_id(now_ms)
+            if phase_offset(candidate, interval) in phases:
+                return candidate
+
+    real = services.new_id
+    services.new_id = in_phases
+    try:
+        yield
+    finally:
+        services.new_id = real
 
 
 def item_size(item: dict[str, Any]) -> int:

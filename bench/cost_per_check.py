@@ -32,6 +32,7 @@ from bench.common import (
     item_size,
     read_units,
     row,
+    services_in_phases,
     write_units,
 )
 
@@ -52,7 +53,6 @@ def main() -> dict[str, float]:
         from chalicelib.adapters import probe_queue
         from chalicelib.adapters.probe_queue import ProbeJob, pack_messages
         from chalicelib.domain.checks import CheckRecord, result_shard
-        from chalicelib.domain.ids import new_id
         from chalicelib.domain.schedule import phase_offset
         from chalicelib.domain.service_config import ServiceConfig
         from chalicelib.events.probes import probe_batch
@@ -66,25 +66,14 @@ def main() -> dict[str, float]:
         results_table, checks_table = settings.table("results"), settings.table("checks")
         rollups_table = settings.table("rollups")
 
-        def ids_in_spread() -> Any:
-            while True:
-                candidate = new_id()
-                if phase_offset(candidate, 60) < SECONDS_SPREAD:
-                    yield candidate
-
-        chosen = ids_in_spread()
-        real_new_id = services.new_id
-        services.new_id = lambda: next(chosen)  # type: ignore[assignment]
-        try:
-            target = SlowTarget(delay=0.0)
+        target = SlowTarget(delay=0.0)
+        with services_in_phases(60, range(SECONDS_SPREAD)):
             created = [
                 services.create_service(
                     "org-bench", "user-bench", ServiceConfig(name=f"s{i}", url=target.url)
                 )
                 for i in range(SERVICES)
             ]
-        finally:
-            services.new_id = real_new_id  # type: ignore[assignment]
         sqs = boto3.client("sqs", region_name="us-east-1")
         queue_url = probe_queue.queue_url()
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
